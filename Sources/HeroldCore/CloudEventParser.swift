@@ -1,0 +1,146 @@
+import Foundation
+
+/// Parses and validates CloudEvents 1.0 in the JSON format: one event, or a batch (array).
+/// Pure: bytes in, events or a precise error out.
+public enum CloudEventParser {
+    /// Longest accepted `id`, `source`, `type` or `subject`, in characters.
+    public static let maxAttributeLength = 1024
+
+    public static func parse(_ bytes: Data) throws(EventError) -> [CloudEvent] {
+        var body = bytes
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) } // a BOM from Notepad
+        guard String(data: body, encoding: .utf8) != nil else {
+            throw EventError(location: "file", message: "is not valid UTF-8 text")
+        }
+        guard body.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
+            throw EventError(location: "file", message: "is empty; expected a CloudEvents JSON object or array")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: body)
+        } catch let error as DecodingError {
+            throw EventError(location: "file", message: "is not valid JSON (\(describe(error, in: body)))")
+        } catch {
+            throw EventError(location: "file", message: "is not valid JSON (\(error))")
+        }
+        switch value {
+        case .object(let object):
+            return [try validate(object: object, location: "event")]
+        case .array(let items):
+            guard !items.isEmpty else {
+                throw EventError(location: "batch", message: "is an empty array; expected at least one event")
+            }
+            var events: [CloudEvent] = []
+            var seen: Set<EventKey> = []
+            for (index, item) in items.enumerated() {
+                guard case .object(let object) = item else {
+                    throw EventError(location: "event[\(index)]", message: "is not a JSON object")
+                }
+                let event = try validate(object: object, location: "event[\(index)]")
+                // A batch that repeats a key would be half-delivered; take the first.
+                if seen.insert(event.key).inserted { events.append(event) }
+            }
+            return events
+        default:
+            throw EventError(location: "file", message: "holds a JSON \(kind(value)); expected a CloudEvents object or an array of them")
+        }
+    }
+
+    public static func validate(object: [String: JSONValue], location: String) throws(EventError) -> CloudEvent {
+        // A null attribute is treated as absent (CloudEvents JSON format, 3.1).
+        let attributes = object.filter { $0.value != .null }
+        func string(_ name: String, required: Bool) throws(EventError) -> String? {
+            guard let value = attributes[name] else {
+                if required { throw EventError(location: location, message: "missing required attribute \"\(name)\"") }
+                return nil
+            }
+            guard case .string(let s) = value else {
+                throw EventError(location: "\(location).\(name)", message: "must be a string, found a JSON \(kind(value))")
+            }
+            return s
+        }
+        func checked(_ name: String, required: Bool) throws(EventError) -> String? {
+            guard let s = try string(name, required: required) else { return nil }
+            if s.isEmpty { throw EventError(location: "\(location).\(name)", message: "must not be empty") }
+            if s.count > maxAttributeLength {
+                throw EventError(location: "\(location).\(name)", message: "is \(s.count) characters long; at most \(maxAttributeLength) allowed")
+            }
+            if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw EventError(location: "\(location).\(name)", message: "contains a control character (line break, tab or NUL)")
+            }
+            return s
+        }
+        guard let specversion = try string("specversion", required: true) else { fatalError("unreachable") }
+        guard specversion == "1.0" else {
+            throw EventError(location: "\(location).specversion", message: "is \"\(specversion)\"; herold accepts CloudEvents \"1.0\"")
+        }
+        let id = try checked("id", required: true)!
+        let source = try checked("source", required: true)!
+        let type = try checked("type", required: true)!
+        let subject = try checked("subject", required: false)
+        let datacontenttype = try string("datacontenttype", required: false)
+        if let ct = datacontenttype, ct.isEmpty || ct.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw EventError(location: "\(location).datacontenttype", message: "must be a media type such as \"application/json\"")
+        }
+        if let schema = try string("dataschema", required: false), schema.isEmpty {
+            throw EventError(location: "\(location).dataschema", message: "must be a non-empty URI")
+        }
+        let time = try string("time", required: false)
+        var timeValue: Date?
+        if let time {
+            guard let parsed = RFC3339.parseDateTime(time) else {
+                throw EventError(location: "\(location).time", message: "\"\(time)\" is not an RFC 3339 timestamp such as \"2026-11-21T08:00:00+01:00\"")
+            }
+            timeValue = parsed
+        }
+        if attributes["data"] != nil, attributes["data_base64"] != nil {
+            throw EventError(location: location, message: "has both \"data\" and \"data_base64\"; use one")
+        }
+        if let b64 = attributes["data_base64"] {
+            guard case .string(let s) = b64, Data(base64Encoded: s) != nil else {
+                throw EventError(location: "\(location).data_base64", message: "must be a base64 string")
+            }
+        }
+        for (name, value) in attributes where !CloudEvent.coreAttributes.contains(name) {
+            guard isValidAttributeName(name) else {
+                throw EventError(location: "\(location).\(name)", message: "is not a valid attribute name (lower-case letters a-z and digits only, at most 20)")
+            }
+            switch value {
+            case .string, .int, .bool: break
+            case .double(let d) where d.rounded() == d: break
+            default:
+                throw EventError(location: "\(location).\(name)", message: "extension attributes must be a string, integer or boolean, found a JSON \(kind(value))")
+            }
+        }
+        return CloudEvent(id: id, source: source, type: type, specversion: specversion, subject: subject,
+                          time: time, timeValue: timeValue, datacontenttype: datacontenttype,
+                          data: attributes["data"], attributes: attributes)
+    }
+
+    static func isValidAttributeName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 20 && name.unicodeScalars.allSatisfy {
+            ($0.value >= 0x61 && $0.value <= 0x7A) || ($0.value >= 0x30 && $0.value <= 0x39)
+        }
+    }
+
+    static func kind(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    static func describe(_ error: DecodingError, in body: Data) -> String {
+        switch error {
+        case .dataCorrupted(let context):
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        default:
+            return "\(error)"
+        }
+    }
+}
