@@ -1,0 +1,156 @@
+import Dispatch
+import Foundation
+import HeroldCore
+import HeroldSpool
+import HeroldStore
+import Logging
+import Synchronization
+
+/// `herold serve`: the composition root. Builds the parts from the config, watches the
+/// spool, delivers, and answers systemd and signals.
+public struct Daemon: Sendable {
+    public let configPath: String
+    public let logger: Logger
+    private let notifier: SystemdNotifier
+
+    public init(configPath: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.configPath = configPath
+        self.logger = logger
+        self.notifier = SystemdNotifier(environment: environment)
+    }
+
+    private enum Signal: Sendable { case terminate(Int32), reload }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit code.
+    public func run() async -> SysExit {
+        let runtime: Runtime
+        do {
+            runtime = try Runtime.load(configPath: configPath, logger: logger)
+        } catch {
+            for issue in error.issues { logger.critical("configuration error", metadata: ["issue": "\(issue)"]) }
+            return .config
+        }
+        let config = runtime.config
+        let spool = Spool(root: config.spool)
+        let journal: Journal
+        let watcher: SpoolWatcher
+        do {
+            try spool.prepare()
+            journal = try Journal(directory: config.state)
+            let recovered = try await journal.recoverInflight()
+            if recovered > 0 {
+                logger.notice("deliveries interrupted by a stop are taken up again", metadata: ["count": "\(recovered)"])
+            }
+            let cleaned = try spool.cleanTmp(olderThan: 86400, now: Date())
+            if cleaned > 0 { logger.notice("removed stale files from spool/tmp", metadata: ["count": "\(cleaned)"]) }
+            watcher = try SpoolWatcher(directory: spool.new)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            return .ioError
+        }
+
+        let now: @Sendable () -> Date = { Date() }
+        let doorbell = Doorbell()
+        let stopping = Atomic<Bool>(false)
+        let current = Mutex(runtime)
+        let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now)
+        let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now)
+
+        let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
+        let sources = installSignalHandlers(signalInput)
+        defer { sources.forEach { $0.cancel() } }
+
+        // Ingest: watcher signals plus our own rescans (retries, and a periodic scan as the truth).
+        let (spoolSignals, spoolInput) = AsyncStream.makeStream(of: SpoolSignal.self)
+        let forwarder = Task {
+            for await signal in watcher.signals { spoolInput.yield(signal) }
+            spoolInput.finish()
+        }
+        let periodic = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(300))
+                spoolInput.yield(.rescan)
+            }
+        }
+        let ingest = Task {
+            let scan: @Sendable () async -> Void = {
+                let names: [String]
+                do { names = try spool.listNew() } catch {
+                    logger.error("cannot list spool/new", metadata: ["error": "\(error)"])
+                    return
+                }
+                for name in names where !stopping.load(ordering: .relaxed) {
+                    await handle(name)
+                }
+            }
+            @Sendable func handle(_ name: String) async {
+                let outcome = await ingestor.ingest(name, runtime: current.withLock { $0 })
+                switch outcome {
+                case .accepted(_, _, let deliveries) where deliveries > 0: doorbell.ring()
+                case .retryLater:
+                    Task {
+                        try? await Task.sleep(for: .seconds(5))
+                        spoolInput.yield(.rescan)
+                    }
+                default: break
+                }
+            }
+            await scan()
+            notifier.notify("READY=1\nSTATUS=watching \(spool.new.path)")
+            logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
+            for await signal in spoolSignals {
+                if stopping.load(ordering: .relaxed) { break }
+                switch signal {
+                case .file(let name): await handle(name)
+                case .rescan: await scan()
+                }
+            }
+        }
+        let delivery = Task {
+            await dispatcher.run(shouldStop: { stopping.load(ordering: .relaxed) })
+        }
+
+        for await signal in signals {
+            switch signal {
+            case .reload:
+                notifier.notify("RELOADING=1")
+                do {
+                    let fresh = try Runtime.load(configPath: configPath, logger: logger)
+                    current.withLock { $0 = fresh }
+                    await dispatcher.replace(runtime: fresh)
+                    logger.notice("configuration reloaded")
+                } catch {
+                    for issue in error.issues { logger.error("new configuration refused; keeping the old one", metadata: ["issue": "\(issue)"]) }
+                }
+                notifier.notify("READY=1")
+            case .terminate(let number):
+                logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
+                notifier.notify("STOPPING=1")
+                stopping.store(true, ordering: .relaxed)
+                watcher.stop()
+                periodic.cancel()
+                spoolInput.finish()
+                doorbell.ring()
+                signalInput.finish()
+            }
+        }
+        await ingest.value
+        await delivery.value
+        forwarder.cancel()
+        runtime.shutdown()
+        logger.notice("stopped")
+        return .ok
+    }
+
+    private func installSignalHandlers(_ input: AsyncStream<Signal>.Continuation) -> [any DispatchSourceSignal] {
+        var sources: [any DispatchSourceSignal] = []
+        for (number, signal) in [(SIGTERM, Signal.terminate(SIGTERM)), (SIGINT, .terminate(SIGINT)), (SIGHUP, .reload)] {
+            Foundation.signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { @Sendable in input.yield(signal) }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+}
