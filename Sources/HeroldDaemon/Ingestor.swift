@@ -30,19 +30,16 @@ struct Ingestor: Sendable {
         let bytes: Data
         do {
             bytes = try spool.read(name, maxBytes: runtime.config.maxEventBytes)
-        } catch let error as SpoolReadError {
-            switch error.disposition {
+        } catch {
+            switch error {
             case .gone:
                 return .gone
-            case .unacceptable:
-                return reject(name, reason: error.description, logger: logger)
-            case .transient:
+            case .unacceptable(_, let reason):
+                return reject(name, reason: reason, logger: logger)
+            case .io:
                 logger.error("cannot read spool file; will retry", metadata: ["error": "\(error)"])
                 return .retryLater
             }
-        } catch {
-            logger.error("cannot read spool file; will retry", metadata: ["error": "\(error)"])
-            return .retryLater
         }
 
         let events: [CloudEvent]
@@ -101,7 +98,7 @@ struct Ingestor: Sendable {
 
     private func reject(_ name: String, reason: String, logger: Logger) -> Outcome {
         do {
-            try spool.reject(name, reason: reason)
+            _ = try spool.reject(name, reason: reason)
             logger.warning("spool file rejected", metadata: ["reason": "\(reason)"])
             return .rejected
         } catch {

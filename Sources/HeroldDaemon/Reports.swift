@@ -1,0 +1,137 @@
+import Foundation
+import HeroldCore
+import HeroldStore
+
+/// One message `herold preview` shows.
+public struct PreviewItem: Sendable {
+    public var json: [String: Any] { fields.mapValues { $0 } }
+    public let text: String
+    private let fields: [String: any Sendable]
+
+    init(delivery: Delivery, runtime: Runtime, now: Date) {
+        var f: [String: any Sendable] = [
+            "delivery_id": delivery.id.rawValue,
+            "rule": delivery.rule,
+            "channel": delivery.channel.rawValue,
+            "recipient": delivery.recipient,
+            "state": delivery.state.rawValue,
+            "send_at": RFC3339.format(delivery.notBefore),
+            "send_at_local": LocalTime.format(delivery.notBefore, in: runtime.config.timezone),
+        ]
+        var lines = ["── \(delivery.channel.rawValue) to \(delivery.recipient)  (rule \(delivery.rule); "
+            + (delivery.notBefore <= now ? "sent at once" : "sent \(LocalTime.format(delivery.notBefore, in: runtime.config.timezone))") + ")"]
+        if let reason = delivery.reason { f["reason"] = reason }
+        switch delivery.payload {
+        case .email(let email)?:
+            f["from"] = email.from
+            f["to"] = email.to
+            f["subject"] = email.subject
+            f["text"] = email.text
+            switch runtime.composeEmail(delivery, email: email, date: delivery.notBefore > now ? delivery.notBefore : now) {
+            case .success(let bytes):
+                let raw = String(decoding: bytes, as: UTF8.self)
+                f["message"] = raw
+                lines.append("From: \(email.from)\nTo: \(email.to)\nSubject: \(email.subject)\n\n\(email.text)")
+            case .failure(let failure):
+                f["state"] = DeliveryState.held.rawValue
+                f["reason"] = failure.message
+                lines.append("HELD: \(failure.message)")
+            }
+        case .webhook(let hook)?:
+            f["endpoint"] = hook.endpoint
+            f["url"] = runtime.config.webhooks[hook.endpoint]?.url ?? ""
+            f["content_type"] = hook.contentType
+            let body = String(decoding: hook.body, as: UTF8.self)
+            f["body"] = body
+            lines.append("POST \(runtime.config.webhooks[hook.endpoint]?.url ?? "?")\nContent-Type: \(hook.contentType)\n\n\(body)")
+        case nil:
+            lines.append("HELD: \(delivery.reason ?? "not rendered")")
+        }
+        fields = f
+        text = lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// What `herold status` reports.
+public struct StatusReport: Sendable {
+    public let counts: [DeliveryState: Int]
+    public let oldestPending: Date?
+    public let nextAttempt: Date?
+    public let problems: [Delivery]
+
+    static func make(journal: Journal, now: Date) async throws -> StatusReport {
+        let counts = try await journal.counts()
+        let waiting = try await journal.deliveries(in: [.pending, .deferred, .inflight], limit: 100_000)
+        let problems = try await journal.deliveries(in: [.failed, .held], limit: 1000)
+        return StatusReport(
+            counts: counts,
+            oldestPending: waiting.map(\.notBefore).filter { $0 <= now }.min(),
+            nextAttempt: waiting.filter { $0.state != .inflight }.map(\.notBefore).min(),
+            problems: problems)
+    }
+
+    public var json: [String: Any] {
+        var counted: [String: Int] = [:]
+        for state in DeliveryState.allCases { counted[state.rawValue] = counts[state] ?? 0 }
+        var result: [String: Any] = ["counts": counted]
+        if let oldestPending { result["oldest_pending"] = RFC3339.format(oldestPending) }
+        if let nextAttempt { result["next_attempt"] = RFC3339.format(nextAttempt) }
+        result["problems"] = problems.map { d -> [String: Any] in
+            [
+                "id": d.id.rawValue, "state": d.state.rawValue, "rule": d.rule, "channel": d.channel.rawValue,
+                "recipient": d.recipient, "reason": d.reason ?? "", "attempts": d.attempts,
+                "event_source": d.event.source, "event_id": d.event.id,
+            ]
+        }
+        return result
+    }
+
+    public var text: String {
+        var lines = ["deliveries: " + DeliveryState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")]
+        lines.append("oldest pending: " + (oldestPending.map(RFC3339.format) ?? "none"))
+        lines.append("next attempt:   " + (nextAttempt.map(RFC3339.format) ?? "none"))
+        if !problems.isEmpty {
+            lines.append("")
+            lines.append("failed and held (herold requeue ID to try again):")
+            for d in problems {
+                lines.append("  \(d.id)  \(d.state.rawValue)  \(d.channel.rawValue) → \(d.recipient)  rule \(d.rule)  event \(d.event.id)")
+                lines.append("      \(d.reason ?? "")")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One planned send for `herold upcoming`.
+public struct UpcomingItem: Sendable {
+    public let delivery: Delivery
+    public let localTime: String
+
+    init(delivery: Delivery, timezone: TimeZone) {
+        self.delivery = delivery
+        self.localTime = LocalTime.format(delivery.notBefore, in: timezone)
+    }
+
+    public var json: [String: Any] {
+        [
+            "id": delivery.id.rawValue, "send_at": RFC3339.format(delivery.notBefore), "local_time": localTime,
+            "rule": delivery.rule, "channel": delivery.channel.rawValue, "recipient": delivery.recipient,
+            "event_source": delivery.event.source, "event_id": delivery.event.id, "state": delivery.state.rawValue,
+        ]
+    }
+
+    public var text: String {
+        "\(localTime)  \(delivery.rule)  \(delivery.channel.rawValue) → \(delivery.recipient)  (event \(delivery.event.id))"
+    }
+}
+
+/// Local wall-clock time for people: `2026-12-01 09:00 CET`.
+enum LocalTime {
+    static func format(_ date: Date, in zone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let abbreviation = zone.abbreviation(for: date) ?? zone.identifier
+        return String(format: "%04d-%02d-%02d %02d:%02d ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0) + abbreviation
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import HeroldDaemon
+import Logging
+
+@main
+struct Herold: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herold",
+        abstract: "Notification daemon: CloudEvents from a spool folder to email and webhooks.",
+        version: "0.1.0",
+        subcommands: [Serve.self, Enqueue.self, Check.self, Preview.self, Status.self, Upcoming.self, Requeue.self]
+    )
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String = "/etc/herold/herold.yaml"
+}
+
+/// Prints a command's failure and exits with its sysexits code.
+func finish(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as CommandFailure {
+        FileHandle.standardError.write(Data("herold: \(failure.message)\n".utf8))
+        throw ExitCode(failure.exit.rawValue)
+    }
+}
+
+func printJSON(_ value: Any) {
+    let data = (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon in the foreground (systemd Type=notify).")
+    @OptionGroup var options: CommonOptions
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+        LoggingSystem.bootstrap { label in LogfmtHandler(label: label, level: level, timestamps: !underSystemd) }
+        let daemon = Daemon(configPath: options.config, logger: Logger(label: "herold"))
+        let code = await daemon.run()
+        if code != .ok { throw ExitCode(code.rawValue) }
+    }
+}
+
+struct Enqueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate events and drop them into the spool atomically.",
+        discussion: "Every file is validated first; if any is invalid, nothing is written and herold exits 65.")
+    @OptionGroup var options: CommonOptions
+    @Argument(help: "Event files (CloudEvents JSON, one event or a batch), or - for standard input.")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one event file, or - for standard input") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let names = try Commands.enqueue(configPath: options.config, files: files)
+            for name in names { print("queued \(name)") }
+        }
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate the configuration and templates (exit 78 on errors).")
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await finish {
+            let summary = try Commands.check(configPath: options.config)
+            print(summary)
+        }
+    }
+}
+
+struct Preview: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show every message an event would cause; sends nothing.")
+    @OptionGroup var options: CommonOptions
+    @Flag(help: "Machine-readable output.") var json = false
+    @Argument(help: "The event file, or - for standard input.") var event: String
+
+    func run() async throws {
+        try await finish {
+            let items = try Commands.preview(configPath: options.config, eventFile: event)
+            if json { printJSON(items.map(\.json)) } else { print(items.map(\.text).joined(separator: "\n")) }
+        }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Deliveries by state, oldest pending, next retry, failed and held ones with reasons.")
+    @OptionGroup var options: CommonOptions
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() async throws {
+        try await finish {
+            let report = try await Commands.status(configPath: options.config)
+            if json { printJSON(report.json) } else { print(report.text) }
+        }
+    }
+}
+
+struct Upcoming: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Planned sends (reminders) in the coming days.")
+    @OptionGroup var options: CommonOptions
+    @Option(help: "How many days ahead.") var days: Int = 30
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() async throws {
+        try await finish {
+            let items = try await Commands.upcoming(configPath: options.config, days: days)
+            if json { printJSON(items.map(\.json)) } else { print(items.isEmpty ? "nothing planned in the next \(days) days" : items.map(\.text).joined(separator: "\n")) }
+        }
+    }
+}
+
+struct Requeue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Put failed or held deliveries back in the queue.")
+    @OptionGroup var options: CommonOptions
+    @Flag(help: "Every failed delivery.") var allFailed = false
+    @Argument(help: "Delivery ids (from herold status).") var ids: [String] = []
+
+    func validate() throws {
+        if ids.isEmpty == !allFailed { throw ValidationError("give delivery ids, or --all-failed") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let count = try await Commands.requeue(configPath: options.config, ids: ids, allFailed: allFailed)
+            print("requeued \(count) deliveries; a running herold sends them within a minute")
+        }
+    }
+}
