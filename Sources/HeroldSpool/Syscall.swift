@@ -120,13 +120,14 @@ enum Syscall {
             // files; folders cannot be hard-linked, so fall back to a checked rename.
             do {
                 try call("link", "\(from) -> \(to)") { Glibc.link(from, to) }
-                try unlink(from)
             } catch where error.errno == EPERM {
                 if try lstatIfPresent(to) != nil {
                     throw SystemCallError(call: "rename", path: "\(from) -> \(to)", errno: EEXIST)
                 }
                 try rename(from, to)
+                return
             }
+            try unlink(from)
             return
         }
         try call("renameat2", "\(from) -> \(to)") {
