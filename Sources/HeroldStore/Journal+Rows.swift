@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import HeroldCore
+
+/// Row <-> model conversions, kept apart from the queries.
+extension Journal {
+    static let deliveryColumns = """
+        id, event_source, event_id, rule, action, channel, recipient, not_before, state,
+        payload, reason, attempts
+        """
+
+    static func delivery(from row: Row) throws -> Delivery {
+        let id: String = row["id"]
+        let channelText: String = row["channel"]
+        let stateText: String = row["state"]
+        guard let channel = Channel(rawValue: channelText) else {
+            throw JournalError(kind: .corrupt, file: "", operation: "",
+                               message: "delivery \(id) has an unknown channel \(channelText)")
+        }
+        guard let state = DeliveryState(rawValue: stateText) else {
+            throw JournalError(kind: .corrupt, file: "", operation: "",
+                               message: "delivery \(id) has an unknown state \(stateText)")
+        }
+        var payload: DeliveryPayload?
+        if let json: String = row["payload"] {
+            do {
+                payload = try JSONDecoder().decode(DeliveryPayload.self, from: Data(json.utf8))
+            } catch {
+                throw JournalError(kind: .corrupt, file: "", operation: "",
+                                   message: "delivery \(id) has an unreadable payload: \(error)")
+            }
+        }
+        return Delivery(
+            id: DeliveryID(rawValue: id),
+            event: EventKey(source: row["event_source"], id: row["event_id"]),
+            rule: row["rule"],
+            action: row["action"],
+            channel: channel,
+            recipient: row["recipient"],
+            notBefore: Date(timeIntervalSince1970: row["not_before"]),
+            state: state,
+            payload: payload,
+            reason: row["reason"],
+            attempts: row["attempts"]
+        )
+    }
+
+    static func payloadJSON(_ payload: DeliveryPayload?) throws -> String? {
+        guard let payload else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(payload), as: UTF8.self)
+    }
+
+    static func attempt(from row: Row) throws -> Attempt {
+        let outcomeText: String = row["outcome"]
+        guard let outcome = AttemptOutcome(rawValue: outcomeText) else {
+            throw JournalError(kind: .corrupt, file: "", operation: "",
+                               message: "an attempt has an unknown outcome \(outcomeText)")
+        }
+        return Attempt(deliveryID: DeliveryID(rawValue: row["delivery_id"]),
+                       at: Date(timeIntervalSince1970: row["at"]),
+                       outcome: outcome, code: row["code"], message: row["message"])
+    }
+
+    static func insert(_ event: CloudEvent, receivedAt: Date, in db: Database) throws -> Bool {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO events (source, id, type, subject, "time", received_at, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [event.source, event.id, event.type, event.subject, event.time,
+                        receivedAt.timeIntervalSince1970,
+                        String(decoding: event.structuredJSON(), as: UTF8.self)])
+        return db.changesCount > 0
+    }
+
+    static func insert(_ delivery: Delivery, createdAt: Date, in db: Database) throws {
+        let now = createdAt.timeIntervalSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO deliveries (\(deliveryColumns), created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [delivery.id.rawValue, delivery.event.source, delivery.event.id, delivery.rule,
+                        delivery.action, delivery.channel.rawValue, delivery.recipient,
+                        delivery.notBefore.timeIntervalSince1970, delivery.state.rawValue,
+                        try payloadJSON(delivery.payload), delivery.reason, delivery.attempts, now, now])
+    }
+
+    static func insertAttempt(_ id: DeliveryID, at: Date, outcome: AttemptOutcome, code: String?,
+                              message: String?, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO attempts (delivery_id, at, outcome, code, message) VALUES (?, ?, ?, ?, ?)",
+            arguments: [id.rawValue, at.timeIntervalSince1970, outcome.rawValue, code, message])
+    }
+}

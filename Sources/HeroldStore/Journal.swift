@@ -1,0 +1,307 @@
+import Foundation
+import GRDB
+import HeroldCore
+
+/// The journal: every accepted event and every delivery it causes, with each attempt,
+/// in `journal.sqlite` in the state folder. Safe to open from several processes at once
+/// (the daemon and CLI commands): WAL mode, and writers wait up to `busyTimeout` for
+/// each other.
+///
+/// Durability: `synchronous=FULL`, so once `record` returns, the events and deliveries
+/// survive a power cut and the spool file may be removed.
+///
+/// The async methods run on GRDB's own dispatch queues, not on the cooperative pool. Like
+/// GRDB, they throw `CancellationError` (unwrapped) when the calling task is cancelled
+/// before the transaction commits; everything else is a `JournalError`.
+public final class Journal: Sendable {
+    /// The SQLite file's name in the state folder.
+    public static let fileName = "journal.sqlite"
+    /// How long a write waits for another process's write to finish.
+    public static let busyTimeout: TimeInterval = 5
+
+    /// The journal file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) `directory/journal.sqlite` and brings its schema up to
+    /// date; creates the folder with mode 0750 and the file with 0640 when missing.
+    public init(directory: URL) throws {
+        let file = directory.appendingPathComponent(Self.fileName).path
+        self.path = file
+        do {
+            let manager = FileManager.default
+            if !manager.fileExists(atPath: directory.path) {
+                try manager.createDirectory(at: directory, withIntermediateDirectories: true,
+                                            attributes: [.posixPermissions: 0o750])
+            }
+            if !manager.fileExists(atPath: file) {
+                // An empty file is an empty database; SQLite gives its -wal and -shm files
+                // the same mode, so payloads (messages to people) stay private.
+                guard manager.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o640]) else {
+                    throw JournalError(kind: .transient, file: file, operation: "create the journal",
+                                       message: "cannot create the file")
+                }
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(kind: .transient, file: file, operation: "create the journal folder",
+                               message: "\(error)")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.label = "herold.journal"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: file, configuration: configuration)
+            try JournalSchema.migrator.migrate(pool)
+        } catch {
+            throw JournalError(wrapping: error, file: file, operation: "open the journal")
+        }
+    }
+
+    /// Closes the database connections; later calls fail.
+    public func close() throws {
+        do {
+            try pool.close()
+        } catch {
+            throw JournalError(wrapping: error, file: path, operation: "close the journal")
+        }
+    }
+
+    // MARK: - Events
+
+    /// Whether the event `(source, id)` has been recorded before.
+    public func contains(_ key: EventKey) async throws -> Bool {
+        try await read("look up event \(key)") { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE source = ? AND id = ?)",
+                              arguments: [key.source, key.id]) ?? false
+        }
+    }
+
+    /// Records events and their deliveries in one transaction (all or nothing). Events
+    /// already recorded are skipped with their deliveries. Returns the keys newly recorded.
+    public func record(_ batch: [(event: CloudEvent, deliveries: [Delivery])],
+                       receivedAt: Date) async throws -> [EventKey] {
+        try await write("record \(batch.count) event(s)") { db in
+            var recorded: [EventKey] = []
+            for (event, deliveries) in batch {
+                guard try Self.insert(event, receivedAt: receivedAt, in: db) else { continue }
+                recorded.append(event.key)
+                for delivery in deliveries {
+                    guard delivery.event == event.key else {
+                        throw JournalError(kind: .invalid, file: "", operation: "",
+                                           message: "delivery \(delivery.id) belongs to event \(delivery.event), not \(event.key)")
+                    }
+                    try Self.insert(delivery, createdAt: receivedAt, in: db)
+                }
+            }
+            return recorded
+        }
+    }
+
+    // MARK: - The scheduler's side
+
+    /// Takes up to `limit` pending or deferred deliveries due at `now`, earliest first,
+    /// marks them in flight and counts the attempt; returns them in their new state.
+    public func claimDue(now: Date, limit: Int) async throws -> [Delivery] {
+        try await write("claim due deliveries") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(Self.deliveryColumns) FROM deliveries
+                WHERE state IN ('pending', 'deferred') AND not_before <= ?
+                ORDER BY not_before, created_at, id
+                LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, max(0, limit)])
+            var claimed: [Delivery] = []
+            for row in rows {
+                var delivery = try Self.delivery(from: row)
+                try db.execute(sql: """
+                    UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
+                        last_attempt_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, delivery.id.rawValue])
+                delivery.state = .inflight
+                delivery.attempts += 1
+                claimed.append(delivery)
+            }
+            return claimed
+        }
+    }
+
+    /// When the next pending or deferred delivery becomes due; nil when none waits.
+    public func nextDue() async throws -> Date? {
+        try await read("find the next due delivery") { db in
+            try Double.fetchOne(db, sql: """
+                SELECT MIN(not_before) FROM deliveries WHERE state IN ('pending', 'deferred')
+                """).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// The server accepted it: `sent`, with the reply recorded as an attempt.
+    public func markSent(_ id: DeliveryID, at: Date, reply: String) async throws {
+        try await write("mark \(id) sent") { db in
+            try Self.update(id, in: db, sql: """
+                UPDATE deliveries SET state = 'sent', reason = NULL, sent_at = ?, updated_at = ? WHERE id = ?
+                """, arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, id.rawValue])
+            try Self.insertAttempt(id, at: at, outcome: .sent, code: nil, message: reply, in: db)
+        }
+    }
+
+    /// A permanent failure or out of lifetime: `failed` (a dead letter) with the reason.
+    public func markFailed(_ id: DeliveryID, failure: DeliveryFailure, at: Date) async throws {
+        try await write("mark \(id) failed") { db in
+            try Self.update(id, in: db, sql: """
+                UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?
+                """, arguments: [failure.description, at.timeIntervalSince1970, id.rawValue])
+            try Self.insertAttempt(id, at: at, outcome: .failed, code: failure.code, message: failure.message, in: db)
+        }
+    }
+
+    /// A transient failure: `deferred` until `until`, with the reason.
+    public func markDeferred(_ id: DeliveryID, failure: DeliveryFailure, until: Date, at: Date) async throws {
+        try await write("mark \(id) deferred") { db in
+            try Self.update(id, in: db, sql: """
+                UPDATE deliveries SET state = 'deferred', reason = ?, not_before = ?, updated_at = ? WHERE id = ?
+                """, arguments: [failure.description, until.timeIntervalSince1970, at.timeIntervalSince1970, id.rawValue])
+            try Self.insertAttempt(id, at: at, outcome: .deferred, code: failure.code, message: failure.message, in: db)
+        }
+    }
+
+    /// Cannot be built (template, address): `held` for an operator, with the reason.
+    /// Not an attempt: nothing was sent.
+    public func hold(_ id: DeliveryID, reason: String, at: Date = Date()) async throws {
+        try await write("hold \(id)") { db in
+            try Self.update(id, in: db, sql: """
+                UPDATE deliveries SET state = 'held', reason = ?, updated_at = ? WHERE id = ?
+                """, arguments: [reason, at.timeIntervalSince1970, id.rawValue])
+        }
+    }
+
+    /// On start: deliveries left in flight by a crash go back to pending (at-least-once).
+    /// Returns how many.
+    public func recoverInflight() async throws -> Int {
+        try await write("recover in-flight deliveries") { db in
+            try db.execute(sql: "UPDATE deliveries SET state = 'pending' WHERE state = 'inflight'")
+            return db.changesCount
+        }
+    }
+
+    // MARK: - The operator's side
+
+    /// How many deliveries are in each state (every state present, zero if none).
+    public func counts() async throws -> [DeliveryState: Int] {
+        try await read("count deliveries") { db in
+            var counts = Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                let text: String = row["state"]
+                guard let state = DeliveryState(rawValue: text) else {
+                    throw JournalError(kind: .corrupt, file: "", operation: "",
+                                       message: "deliveries have an unknown state \(text)")
+                }
+                counts[state] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Deliveries in the given states, earliest `notBefore` first.
+    public func deliveries(in states: Set<DeliveryState>, limit: Int) async throws -> [Delivery] {
+        try await read("list deliveries") { db in
+            let stateList = states.map(\.rawValue).sorted()
+            guard !stateList.isEmpty else { return [] }
+            let marks = Array(repeating: "?", count: stateList.count).joined(separator: ", ")
+            var arguments = StatementArguments(stateList)
+            arguments += [max(0, limit)]
+            return try Row.fetchAll(db, sql: """
+                SELECT \(Self.deliveryColumns) FROM deliveries WHERE state IN (\(marks))
+                ORDER BY not_before, created_at, id LIMIT ?
+                """, arguments: arguments).map(Self.delivery(from:))
+        }
+    }
+
+    /// One delivery, or nil.
+    public func delivery(_ id: DeliveryID) async throws -> Delivery? {
+        try await read("look up delivery \(id)") { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.deliveryColumns) FROM deliveries WHERE id = ?",
+                             arguments: [id.rawValue]).map(Self.delivery(from:))
+        }
+    }
+
+    /// Every attempt of a delivery, oldest first.
+    public func attempts(for id: DeliveryID) async throws -> [Attempt] {
+        try await read("list attempts of \(id)") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT delivery_id, at, outcome, code, message FROM attempts WHERE delivery_id = ? ORDER BY at, rowid
+                """, arguments: [id.rawValue]).map(Self.attempt(from:))
+        }
+    }
+
+    /// Puts failed or held deliveries back to pending, due no earlier than `now`, with a
+    /// fresh attempt count (their attempt history stays). Returns how many changed.
+    public func requeue(_ ids: [DeliveryID], now: Date) async throws -> Int {
+        try await write("requeue \(ids.count) deliveries") { db in
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0,
+                        not_before = MAX(not_before, ?), updated_at = ?
+                    WHERE id = ? AND state IN ('failed', 'held')
+                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// Puts every failed delivery back to pending (see `requeue`). Returns how many.
+    public func requeueAllFailed(now: Date) async throws -> Int {
+        try await write("requeue all failed deliveries") { db in
+            try db.execute(sql: """
+                UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0,
+                    not_before = MAX(not_before, ?), updated_at = ?
+                WHERE state = 'failed'
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// A PRAGMA's value as this journal's connections see it (for diagnostics and tests).
+    func pragma(_ name: String) async throws -> String? {
+        try await read("read PRAGMA \(name)") { db in
+            try String.fetchOne(db, sql: "PRAGMA \(name)")
+        }
+    }
+
+    private static func update(_ id: DeliveryID, in db: Database, sql: String, arguments: StatementArguments) throws {
+        try db.execute(sql: sql, arguments: arguments)
+        guard db.changesCount > 0 else {
+            throw JournalError(kind: .notFound, file: "", operation: "", message: "no delivery \(id)")
+        }
+    }
+
+    private func write<T: Sendable>(_ operation: String,
+                                    _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw JournalError(wrapping: error, file: path, operation: operation)
+        }
+    }
+
+    private func read<T: Sendable>(_ operation: String,
+                                   _ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(value)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw JournalError(wrapping: error, file: path, operation: operation)
+        }
+    }
+}

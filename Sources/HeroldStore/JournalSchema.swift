@@ -1,0 +1,54 @@
+import GRDB
+
+/// The journal's schema, one migration per change; later versions append migrations,
+/// never edit a shipped one.
+enum JournalSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-events-deliveries-attempts") { db in
+            // Times are REAL seconds since 1970 (UTC): compared and ordered as numbers.
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    source TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    subject TEXT,
+                    "time" TEXT,
+                    received_at REAL NOT NULL,
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (source, id)
+                );
+                CREATE TABLE deliveries (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    event_source TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    action INTEGER NOT NULL,
+                    channel TEXT NOT NULL,
+                    recipient TEXT NOT NULL,
+                    not_before REAL NOT NULL,
+                    state TEXT NOT NULL,
+                    payload TEXT,
+                    reason TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    last_attempt_at REAL,
+                    sent_at REAL,
+                    FOREIGN KEY (event_source, event_id) REFERENCES events (source, id)
+                );
+                CREATE INDEX deliveries_state_not_before ON deliveries (state, not_before);
+                CREATE INDEX deliveries_event ON deliveries (event_source, event_id);
+                CREATE TABLE attempts (
+                    delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'failed', 'deferred')),
+                    code TEXT,
+                    message TEXT
+                );
+                CREATE INDEX attempts_delivery ON attempts (delivery_id, at);
+                """)
+        }
+        return migrator
+    }
+}
