@@ -90,7 +90,7 @@ extension ConfigReader {
             }
         }
         if !list.contains(where: { $0.0 == "type" }) {
-            issue(node, "\(base): must test \"type\", so the rule does not take every event",
+            issue(section: base, node, "\(base): must test \"type\", so the rule does not take every event",
                   fix: "add \"type: EVENT.TYPE\", e.g. type: contest.deadline")
             ok = false
         }
@@ -109,7 +109,7 @@ extension ConfigReader {
                 let path = "\(base).before[\(index)]"
                 guard text.hasSuffix("d"), let n = Int(text.dropLast()), text.dropLast().allSatisfy(\.isASCII) else {
                     issue(itemNode, "\(path): \"\(text)\" is not a number of days",
-                          fix: "write whole days as Nd, e.g. 14d (for two weeks too: 14d)")
+                          fix: "write whole days as Nd, e.g. 14d for two weeks or 1d for the day before")
                     ok = false
                     continue
                 }
@@ -146,7 +146,7 @@ extension ConfigReader {
         let base = context.path
         guard let list = entries(node, at: base) else { return nil }
         guard list.count == 1, let (kind, keyNode, value) = list.first else {
-            issue(node, "\(base): each item of send must be exactly one of email: or webhook:",
+            issue(section: base, node, "\(base): each item of send must be exactly one of email: or webhook:",
                   fix: "split it into separate \"- email: ...\" and \"- webhook: ...\" items")
             return nil
         }
@@ -292,6 +292,11 @@ extension ConfigReader {
            let month = Int(parts[0]), let day = Int(parts[1]), (1...12).contains(month),
            (1...daysIn[month - 1]).contains(day) {
             return (month, day)
+        }
+        if parts.count == 2, let month = Int(parts[0]), (1...12).contains(month), Int(parts[1]) != nil {
+            issue(node, "\(path): \"\(text)\" is not a day of the year: month \(parts[0]) has \(daysIn[month - 1]) days",
+                  fix: "correct the day; 02-29 is allowed (leap years only)")
+            return nil
         }
         issue(node, "\(path): \"\(text)\" is not a day of the year", fix: "write it as \"MM-DD\" in quotes, e.g. \"11-21\"")
         return nil

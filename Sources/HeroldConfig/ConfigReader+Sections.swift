@@ -119,15 +119,15 @@ extension ConfigReader {
         let passwordFile = smtp["password_file"].flatMap { path($0, at: "smtp.password_file", credential: true) }
         let outbox = smtp["outbox"].flatMap { path($0, at: "smtp.outbox") }
         if smtp["username"] != nil, smtp["password_file"] == nil {
-            issue(node, "smtp: username is set but password_file is not",
+            issue(section: "smtp", node, "smtp: username is set but password_file is not",
                   fix: "add \"password_file: secrets/smtp-password\" (a file holding only the password)")
             ok = false
         } else if smtp["password_file"] != nil, smtp["username"] == nil {
-            issue(node, "smtp: password_file is set but username is not", fix: "add \"username: ...\"")
+            issue(section: "smtp", node, "smtp: password_file is set but username is not", fix: "add \"username: ...\"")
             ok = false
         }
         if smtp["url"] == nil, smtp["outbox"] == nil {
-            issue(node, "smtp: neither url nor outbox is given, so email has nowhere to go",
+            issue(section: "smtp", node, "smtp: neither url nor outbox is given, so email has nowhere to go",
                   fix: "add \"url: smtp://127.0.0.1:25\" for a relay, or \"outbox: ./outbox/mail\" to write .eml files")
             ok = false
         }

@@ -10,6 +10,8 @@ final class ConfigReader {
     let environment: [String: String]
     private(set) var issues: [ConfigIssue] = []
     var lines: [String: Int] = [:]
+    /// Position of each key read, so a problem with a whole section points at its key.
+    private var keyMarks: [String: Mark] = [:]
     /// Names written under `recipients:` and `webhooks:`, valid or not, in file order.
     var declaredLists: [String] = []
     var declaredWebhooks: [String] = []
@@ -33,7 +35,13 @@ final class ConfigReader {
                                   message: message, fix: fix))
     }
 
-    func line(of path: String) -> Int? { lines[path] }
+    /// Where the key owning `path` is written, else where `node` starts.
+    func owner(_ path: String, _ node: Node) -> Mark? { keyMarks[path] ?? node.mark }
+
+    /// Reports a problem with a whole section at the line of its key.
+    func issue(section path: String, _ node: Node, _ message: String, fix: String? = nil) {
+        issue(at: owner(path, node), message, fix: fix)
+    }
 
     // MARK: Mappings
 
@@ -68,7 +76,7 @@ final class ConfigReader {
             result.order.append(key)
         }
         for key in required where result.values[key] == nil {
-            issue(node, "\(path.isEmpty ? "" : path + ": ")missing required key \"\(key)\"",
+            issue(section: path, node, "\(path.isEmpty ? "" : path + ": ")missing required key \"\(key)\"",
                   fix: "add \"\(key): ...\"\(path.isEmpty ? " at the top level" : " under \"\(path)\"")")
         }
         return result
@@ -90,6 +98,7 @@ final class ConfigReader {
             }
             let key = scalar.string
             lines[join(path, key)] = keyNode.mark?.line
+            keyMarks[join(path, key)] = keyNode.mark
             result.append((key, keyNode, value))
         }
         return result
