@@ -22,10 +22,16 @@ public struct HeroldConfig: Sendable {
     public var recipients: [String: [String]]
     public var rules: [Rule]
     public var calendar: [CalendarEntry]
+    /// Every template a rule names, with where, so `herold check` can point at a missing one.
+    public var templateReferences: [TemplateReference]
+    /// Line (1-based) of each key read, by the path used in messages:
+    /// `smtp.password_file`, `webhooks.partners-hub.secret_file`, `rules[0].send[1]`, `calendar[0].date`.
+    public var lines: [String: Int]
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],
-                recipients: [String: [String]], rules: [Rule], calendar: [CalendarEntry]) {
+                recipients: [String: [String]], rules: [Rule], calendar: [CalendarEntry],
+                templateReferences: [TemplateReference] = [], lines: [String: Int] = [:]) {
         self.file = file
         self.timezone = timezone
         self.spool = spool
@@ -37,6 +43,34 @@ public struct HeroldConfig: Sendable {
         self.recipients = recipients
         self.rules = rules
         self.calendar = calendar
+        self.templateReferences = templateReferences
+        self.lines = lines
+    }
+}
+
+/// A template named by a rule action, and where in the config file.
+public struct TemplateReference: Sendable, Equatable {
+    /// What the template must provide: an email needs `subject` + `text`, a webhook `body.json`.
+    public enum Kind: String, Sendable, Equatable {
+        case email
+        case webhook
+    }
+    public var name: String
+    public var kind: Kind
+    /// Name of the rule that refers to it.
+    public var rule: String
+    /// Path of the key in messages, e.g. `rules[0].send[1].webhook.template`.
+    public var path: String
+    public var line: Int
+    public var column: Int
+
+    public init(name: String, kind: Kind, rule: String, path: String, line: Int, column: Int = 0) {
+        self.name = name
+        self.kind = kind
+        self.rule = rule
+        self.path = path
+        self.line = line
+        self.column = column
     }
 }
 

@@ -1,0 +1,65 @@
+import Foundation
+
+extension ConfigLoader {
+    /// Checks the secret files the config names (the loader never reads them): each exists and
+    /// is readable, a password file is not empty, a webhook secret is `whsec_` + base64 of 24+ bytes.
+    public static func checkFiles(_ config: HeroldConfig) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        let file = config.file.path
+        if let smtp = config.smtp, let passwordFile = smtp.passwordFile {
+            let line = config.lines["smtp.password_file"] ?? 0
+            if let text = readSecret(passwordFile, key: "smtp.password_file", file: file, line: line, into: &issues),
+               text.isEmpty {
+                issues.append(ConfigIssue(file: file, line: line, message: "smtp.password_file: \(passwordFile.path) is empty",
+                                          fix: "write the SMTP password into it (only the password, one line)"))
+            }
+        }
+        for hook in config.webhooks.values.sorted(by: { $0.name < $1.name }) {
+            let key = "webhooks.\(hook.name).secret_file"
+            let line = config.lines[key] ?? 0
+            guard let text = readSecret(hook.secretFile, key: key, file: file, line: line, into: &issues) else { continue }
+            if let problem = secretProblem(text) {
+                issues.append(ConfigIssue(file: file, line: line, message: "\(key): \(hook.secretFile.path) \(problem)",
+                                          fix: "write a Standard Webhooks secret, e.g. from: echo \"whsec_$(head -c 32 /dev/urandom | base64)\""))
+            }
+        }
+        return issues.sorted { $0.line < $1.line }
+    }
+
+    /// Why `text` is not a usable Standard Webhooks secret, or nil when it is.
+    static func secretProblem(_ text: String) -> String? {
+        guard text.hasPrefix("whsec_") else { return "does not start with \"whsec_\"" }
+        guard let key = Data(base64Encoded: String(text.dropFirst(6))) else {
+            return "is not \"whsec_\" followed by base64"
+        }
+        guard key.count >= 24 else { return "holds a key of \(key.count) bytes; at least 24 are needed" }
+        return nil
+    }
+
+    /// The file's text without surrounding whitespace, or nil after recording why it cannot be read.
+    private static func readSecret(_ url: URL, key: String, file: String, line: Int,
+                                   into issues: inout [ConfigIssue]) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            issues.append(ConfigIssue(file: file, line: line, message: "\(key): \(url.path) does not exist",
+                                      fix: "create the file, or correct the path (relative paths start at the config file's folder)"))
+            return nil
+        }
+        guard !isDirectory.boolValue else {
+            issues.append(ConfigIssue(file: file, line: line, message: "\(key): \(url.path) is a folder, not a file",
+                                      fix: "point it at the file holding the secret"))
+            return nil
+        }
+        guard FileManager.default.isReadableFile(atPath: url.path), let data = try? Data(contentsOf: url) else {
+            issues.append(ConfigIssue(file: file, line: line, message: "\(key): \(url.path) cannot be read",
+                                      fix: "let the user herold runs as read it (e.g. chgrp herold and chmod 640), or use a systemd credential"))
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            issues.append(ConfigIssue(file: file, line: line, message: "\(key): \(url.path) is not UTF-8 text",
+                                      fix: "write the secret as text"))
+            return nil
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
