@@ -62,6 +62,17 @@ extension RuleEngine {
         return (subject, text)
     }
 
+    /// The HTML alternative of an email, when the template has `html.mustache` (values HTML-escaped).
+    /// `EmailContent` has no place for it yet; the composer can call this with the same context.
+    public static func renderHTML(_ email: TemplateSet.Email, context: TemplateContext) throws(TemplateFailure) -> String? {
+        guard let html = email.html else { return nil }
+        let output = try html.render(context).get()
+        if output.allSatisfy(\.isWhitespace) {
+            throw TemplateFailure(template: html.label, message: "the HTML rendered empty")
+        }
+        return output
+    }
+
     /// A webhook body that is valid JSON, or a failure saying why not.
     public static func renderJSONBody(_ template: CompiledTemplate, context: TemplateContext) throws(TemplateFailure) -> Data {
         let text = try template.render(context).get()

@@ -22,7 +22,9 @@ enum TemplateLint {
                 }
                 var names: [String] = []
                 var current = ""
-                for c in content {
+                // Comments and delimiter changes are free text, not names.
+                let isFreeText = content.first == "!" || content.first == "="
+                for c in content where !isFreeText {
                     if c == "(" {
                         names.append(current)
                         current = ""

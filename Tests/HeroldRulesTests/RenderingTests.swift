@@ -131,3 +131,19 @@ final class RenderingTests: XCTestCase {
         XCTAssertEqual(timed.text, "sobota, 21 listopada 2026 r., 8:00")
     }
 }
+
+final class HTMLRenderingTests: XCTestCase {
+    func testHTMLTemplateEscapesValues() throws {
+        let rules = [Rule(name: "r", match: [], send: [.email(to: ["gops@example.org"], template: "t")])]
+        let config = Fixtures.config(rules: rules)
+        let set = try TemplateSet.compile(config: config, files: [
+            "t/subject.mustache": "S", "t/text.mustache": "{{data.x}}", "t/html.mustache": "<p>{{data.x}}</p>",
+        ])
+        let email = try XCTUnwrap(set.emails["t"])
+        let context = TemplateContext(event: try Fixtures.event(data: ["x": "<b>A & B</b>"]), rule: "r",
+                                      recipient: ["address": "gops@example.org"], reminder: nil, reminderField: nil,
+                                      timeZone: Fixtures.warsaw)
+        XCTAssertEqual(try RuleEngine.renderHTML(email, context: context), "<p>&lt;b&gt;A &amp; B&lt;/b&gt;</p>")
+        XCTAssertEqual(try RuleEngine.renderEmail(email, context: context).text, "<b>A & B</b>")
+    }
+}

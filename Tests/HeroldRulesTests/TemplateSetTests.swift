@@ -80,7 +80,7 @@ final class TemplateSetTests: XCTestCase {
 
     func testUnknownHelperIsFlaggedWithPosition() {
         var files = good
-        files["a/text.mustache"] = "Treść\n  termin: {{pl_dat(data.deadline)}}\n"
+        files["a/text.mustache"] = "{{! uwaga (komentarz) }}Treść {{{pl_data(data.x)}}}\n  termin: {{pl_dat(data.deadline)}}\n"
         let found = issues(files)
         XCTAssertEqual(found.count, 1)
         XCTAssertEqual(found.first?.line, 2)
