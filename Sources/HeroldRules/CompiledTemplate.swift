@@ -21,6 +21,7 @@ public struct CompiledTemplate: Sendable {
     public let file: String
     /// Full path, for messages.
     public let path: String
+    /// How values are escaped when it renders.
     public let kind: Kind
     let template: MustacheTemplate
 
@@ -87,6 +88,8 @@ public struct CompiledTemplate: Sendable {
 public struct TemplateFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// `laureaci/subject.mustache`
     public var template: String
+    /// What went wrong, in words an operator can act on.
     public var message: String
+    /// `template laureaci/subject.mustache: …`, as a held delivery's reason.
     public var description: String { "template \(template): \(message)" }
 }

@@ -4,9 +4,12 @@ import HeroldCore
 /// A calendar day with no time zone: what "2026-12-15" in an event means.
 public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var year: Int
+    /// 1...12
     public var month: Int
+    /// 1...31
     public var day: Int
 
+    /// A day; the caller makes sure it exists.
     public init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month

@@ -3,9 +3,12 @@ import HeroldConfig
 
 /// One reminder send: when, and how many days before the reminded date.
 public struct ReminderTime: Sendable, Equatable {
+    /// N in `before: [Nd]`: days from the send day to the reminded day.
     public var daysLeft: Int
+    /// The instant to send.
     public var sendAt: Date
 
+    /// A reminder send.
     public init(daysLeft: Int, sendAt: Date) {
         self.daysLeft = daysLeft
         self.sendAt = sendAt

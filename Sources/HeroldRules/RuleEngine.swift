@@ -5,7 +5,9 @@ import HeroldCore
 /// Turns an event into deliveries: matching, recipients, reminder times, rendering.
 /// Pure: no I/O and no clock; `now` is given.
 public struct RuleEngine: Sendable {
+    /// The configuration the rules come from.
     public let config: HeroldConfig
+    /// The compiled templates the rules use.
     public let templates: TemplateSet
 
     /// An engine over already compiled templates.

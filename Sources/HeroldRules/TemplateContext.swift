@@ -8,6 +8,7 @@ public struct TemplateContext: Sendable, Equatable {
     /// Dates are shown in this zone.
     public var timeZone: TimeZone
 
+    /// A context from a ready JSON root (for previews and tests).
     public init(root: JSONValue, timeZone: TimeZone) {
         self.root = root
         self.timeZone = timeZone

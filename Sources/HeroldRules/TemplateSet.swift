@@ -6,7 +6,9 @@ import HeroldCore
 public struct TemplateSet: Sendable {
     /// The files of an email template.
     public struct Email: Sendable {
+        /// `subject.mustache`: one line after rendering.
         public var subject: CompiledTemplate
+        /// `text.mustache`: the plain-text body.
         public var text: CompiledTemplate
         /// Optional `html.mustache` (checked; the integrator decides how to send it).
         public var html: CompiledTemplate?
