@@ -67,7 +67,7 @@ let package = Package(
             name: "HeroldDaemon",
             dependencies: [
                 "HeroldCore", "HeroldConfig", "HeroldRules", "HeroldSpool",
-                "HeroldStore", "HeroldTransport",
+                "HeroldStore", "HeroldTransport", "HeroldMessage", "Curl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

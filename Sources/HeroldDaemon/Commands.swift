@@ -68,7 +68,7 @@ public enum Commands {
     public static func preview(configPath: String, eventFile: String, now: Date = Date()) throws(CommandFailure) -> [PreviewItem] {
         let runtime: Runtime
         do {
-            runtime = try Runtime.load(configPath: configPath, logger: .init(label: "herold.preview"), connect: false)
+            runtime = try Runtime.load(configPath: configPath, logger: .init(label: "herold.preview"))
         } catch {
             throw CommandFailure(.config, describe(error))
         }

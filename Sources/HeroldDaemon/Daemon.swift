@@ -1,3 +1,4 @@
+import Curl
 import Dispatch
 import Foundation
 import HeroldCore
@@ -23,9 +24,17 @@ public struct Daemon: Sendable {
 
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     public func run() async -> SysExit {
+        let curl: CurlEngine
+        do {
+            curl = try CurlEngine()
+        } catch {
+            logger.critical("cannot start libcurl", metadata: ["error": "\(error)"])
+            return .ioError
+        }
+        defer { curl.shutdown() }
         let runtime: Runtime
         do {
-            runtime = try Runtime.load(configPath: configPath, logger: logger)
+            runtime = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
         } catch {
             for issue in error.issues { logger.critical("configuration error", metadata: ["issue": "\(issue)"]) }
             return .config
@@ -72,38 +81,22 @@ public struct Daemon: Sendable {
                 spoolInput.yield(.rescan)
             }
         }
+        let loop = IngestLoop(
+            spool: spool, ingestor: ingestor, logger: logger,
+            runtime: { current.withLock { $0 } },
+            isStopping: { stopping.load(ordering: .relaxed) },
+            accepted: { doorbell.ring() },
+            retryLater: {
+                Task {
+                    try? await Task.sleep(for: .seconds(5))
+                    spoolInput.yield(.rescan)
+                }
+            })
+        let readyLine = "READY=1\nSTATUS=watching \(spool.new.path)"
         let ingest = Task {
-            let scan: @Sendable () async -> Void = {
-                let names: [String]
-                do { names = try spool.listNew() } catch {
-                    logger.error("cannot list spool/new", metadata: ["error": "\(error)"])
-                    return
-                }
-                for name in names where !stopping.load(ordering: .relaxed) {
-                    await handle(name)
-                }
-            }
-            @Sendable func handle(_ name: String) async {
-                let outcome = await ingestor.ingest(name, runtime: current.withLock { $0 })
-                switch outcome {
-                case .accepted(_, _, let deliveries) where deliveries > 0: doorbell.ring()
-                case .retryLater:
-                    Task {
-                        try? await Task.sleep(for: .seconds(5))
-                        spoolInput.yield(.rescan)
-                    }
-                default: break
-                }
-            }
-            await scan()
-            notifier.notify("READY=1\nSTATUS=watching \(spool.new.path)")
-            logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
-            for await signal in spoolSignals {
-                if stopping.load(ordering: .relaxed) { break }
-                switch signal {
-                case .file(let name): await handle(name)
-                case .rescan: await scan()
-                }
+            await loop.run(signals: spoolSignals) {
+                notifier.notify(readyLine)
+                logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
             }
         }
         let delivery = Task {
@@ -115,7 +108,7 @@ public struct Daemon: Sendable {
             case .reload:
                 notifier.notify("RELOADING=1")
                 do {
-                    let fresh = try Runtime.load(configPath: configPath, logger: logger)
+                    let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
                     current.withLock { $0 = fresh }
                     await dispatcher.replace(runtime: fresh)
                     logger.notice("configuration reloaded")
@@ -137,7 +130,6 @@ public struct Daemon: Sendable {
         await ingest.value
         await delivery.value
         forwarder.cancel()
-        runtime.shutdown()
         logger.notice("stopped")
         return .ok
     }

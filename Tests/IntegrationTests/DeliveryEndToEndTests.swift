@@ -25,6 +25,10 @@ final class DeliveryEndToEndTests: XCTestCase {
         return (site, smtp, http)
     }
 
+    private func header(_ name: String, in record: [String: Any]) -> String? {
+        (record["headers"] as? [[String]])?.first { $0[0].lowercased() == name.lowercased() }?[1]
+    }
+
     private func normalised(_ text: String) -> String {
         text.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -46,12 +50,14 @@ final class DeliveryEndToEndTests: XCTestCase {
         XCTAssertEqual(Set(mails.compactMap { ($0["rcpt_tos"] as? [String])?.first }), ["rops@example.org", "kwp@example.org"])
         for mail in mails {
             XCTAssertEqual(mail["subject"] as? String, TestSite.expectedLaureatesSubject())
-            XCTAssertEqual(normalised(mail["text"] as? String ?? ""), TestSite.expectedLaureatesText())
+            XCTAssertEqual(normalised(mail["body_lf"] as? String ?? ""), TestSite.expectedLaureatesText())
             XCTAssertEqual(mail["mail_from"] as? String, "powiadomienia@rops.example.org")
             XCTAssertEqual(mail["from"] as? String, "Powiadomienia ROPS Kraków <powiadomienia@rops.example.org>")
             XCTAssertEqual(mail["all_crlf"] as? Bool, true)
             XCTAssertLessThanOrEqual(mail["max_line_length"] as? Int ?? 999, 78)
-            XCTAssertEqual(mail["auto_submitted"] as? String, "auto-generated")
+            XCTAssertEqual(header("Auto-Submitted", in: mail), "auto-generated")
+            XCTAssertEqual(mail["content_type"] as? String, "text/plain")
+            XCTAssertEqual(header("Content-Type", in: mail)?.replacingOccurrences(of: "\"", with: ""), "text/plain; charset=utf-8")
             XCTAssertTrue((mail["message_id"] as? String ?? "").hasSuffix("@rops.example.org>"))
         }
         XCTAssertNotEqual(mails[0]["message_id"] as? String, mails[1]["message_id"] as? String)
@@ -59,7 +65,8 @@ final class DeliveryEndToEndTests: XCTestCase {
         let hook = try XCTUnwrap(http.records().first)
         XCTAssertEqual(hook["method"] as? String, "POST")
         XCTAssertEqual(hook["path"] as? String, "/hook")
-        let headers = try XCTUnwrap(hook["headers"] as? [String: String])
+        let pairs = try XCTUnwrap(hook["headers"] as? [[String]])
+        let headers = Dictionary(pairs.map { ($0[0].lowercased(), $0[1]) }, uniquingKeysWith: { first, _ in first })
         XCTAssertEqual(headers["content-type"], "application/cloudevents+json")
         let body = try XCTUnwrap(hook["body"] as? String)
         let id = try XCTUnwrap(headers["webhook-id"])
@@ -86,7 +93,7 @@ final class DeliveryEndToEndTests: XCTestCase {
     }
 
     func testMalformedFileIsRejectedWithReasonWhileGoodOnesAreDelivered() throws {
-        let (site, smtp, _) = try makeSite("reject")
+        let (site, smtp, http) = try makeSite("reject")
         // Two before start (found by the scan), the rest while running (found by inotify).
         try site.drop(TestSite.laureatesEvent(id: "a"), as: "1-good.json")
         try site.drop(#"{"specversion":"1.0","id":"b","source":"s","type":"laureates.announced","time":"21 listopada"}"#,
@@ -110,6 +117,7 @@ final class DeliveryEndToEndTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: site.rejected.appendingPathComponent("3-not-json.json"), encoding: .utf8),
                        "{ to nie jest JSON")
         XCTAssertEqual(smtp.records().count, 4)
+        XCTAssertTrue(eventually { http.records().count == 2 }, "webhooks: \(http.records().count)")
     }
 
     func testDuplicateSourceAndIdIsDeliveredOnceEvenAcrossRestarts() throws {
@@ -138,7 +146,7 @@ final class DeliveryEndToEndTests: XCTestCase {
     }
 
     func testPermanentSMTPRefusalIsRecordedWithTheServersReply() throws {
-        let (site, smtp, _) = try makeSite("refuse", smtpArguments: ["--fail-rcpt", "kwp@example.org=550"])
+        let (site, smtp, http) = try makeSite("refuse", smtpArguments: ["--fail-rcpt", "kwp@example.org=550"])
         let notify = try NotifySocket(directory: site.root)
         let daemon = try site.startDaemon(notify: notify)
         cleanup.append { daemon.stop() }
@@ -146,14 +154,16 @@ final class DeliveryEndToEndTests: XCTestCase {
                                      stdin: Data(TestSite.laureatesEvent(id: "odmowa").utf8)).status, 0)
         XCTAssertTrue(eventually { smtp.records().count >= 1 })
         var report: [String: Any] = [:]
-        XCTAssertTrue(eventually {
+        XCTAssertTrue(try eventually {
             let status = try runHerold(["status", "--config", site.configPath, "--json"])
             report = (try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]) ?? [:]
-            return (report["counts"] as? [String: Int])?["failed"] == 1
+            let counts = report["counts"] as? [String: Int]
+            return counts?["failed"] == 1 && counts?["sent"] == 2
         }, "\(report)\n\(daemon.output)")
         let failed = try XCTUnwrap((report["problems"] as? [[String: Any]])?.first)
         XCTAssertEqual(failed["recipient"] as? String, "kwp@example.org")
         XCTAssertTrue((failed["reason"] as? String ?? "").contains("550"), "\(failed)")
         XCTAssertEqual((report["counts"] as? [String: Int])?["sent"], 2)
+        XCTAssertEqual(http.records().count, 1)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -70,8 +71,7 @@ final class BackgroundProcess {
     let process = Process()
     private let outPipe = Pipe()
     private let errPipe = Pipe()
-    private var collected = Data()
-    private let lock = NSLock()
+    private let collected = OutputBuffer()
 
     init(executable: URL, arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = executable
@@ -79,12 +79,10 @@ final class BackgroundProcess {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = outPipe
         process.standardError = errPipe
-        let sink: @Sendable (FileHandle) -> Void = { [weak self] handle in
+        let buffer = collected
+        let sink: @Sendable (FileHandle) -> Void = { handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.collected.append(data)
-            self.lock.unlock()
+            if !data.isEmpty { buffer.append(data) }
         }
         outPipe.fileHandleForReading.readabilityHandler = sink
         errPipe.fileHandleForReading.readabilityHandler = sink
@@ -92,11 +90,7 @@ final class BackgroundProcess {
     }
 
     /// Everything the process printed so far (stdout and stderr together).
-    var output: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: collected, as: UTF8.self)
-    }
+    var output: String { collected.text }
 
     func waitForOutput(containing text: String, timeout: TimeInterval = 15) -> Bool {
         eventually(timeout: timeout) { output.contains(text) }
@@ -208,4 +202,11 @@ final class NotifySocket {
         close(fd)
         unlink(path)
     }
+}
+
+/// What a background process printed, filled from its pipes' reader threads.
+final class OutputBuffer: Sendable {
+    private let data = Mutex(Data())
+    func append(_ more: Data) { data.withLock { $0.append(more) } }
+    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }
