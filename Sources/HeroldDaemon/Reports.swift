@@ -1,5 +1,6 @@
 import Foundation
 import HeroldCore
+import HeroldRules
 import HeroldStore
 
 /// One message `herold preview` shows.
@@ -16,10 +17,10 @@ public struct PreviewItem: Sendable {
             "recipient": delivery.recipient,
             "state": delivery.state.rawValue,
             "send_at": RFC3339.format(delivery.notBefore),
-            "send_at_local": LocalTime.format(delivery.notBefore, in: runtime.config.timezone),
+            "send_at_local": WallClock.format(delivery.notBefore, in: runtime.config.timezone),
         ]
         var lines = ["── \(delivery.channel.rawValue) to \(delivery.recipient)  (rule \(delivery.rule); "
-            + (delivery.notBefore <= now ? "sent at once" : "sent \(LocalTime.format(delivery.notBefore, in: runtime.config.timezone))") + ")"]
+            + (delivery.notBefore <= now ? "sent at once" : "sent \(WallClock.format(delivery.notBefore, in: runtime.config.timezone))") + ")"]
         if let reason = delivery.reason { f["reason"] = reason }
         switch delivery.payload {
         case .email(let email)?:
@@ -109,7 +110,7 @@ public struct UpcomingItem: Sendable {
 
     init(delivery: Delivery, timezone: TimeZone) {
         self.delivery = delivery
-        self.localTime = LocalTime.format(delivery.notBefore, in: timezone)
+        self.localTime = WallClock.format(delivery.notBefore, in: timezone)
     }
 
     public var json: [String: Any] {
@@ -125,13 +126,12 @@ public struct UpcomingItem: Sendable {
     }
 }
 
-/// Local wall-clock time for people: `2026-12-01 09:00 CET`.
-enum LocalTime {
+/// Local wall-clock time for people: `2026-12-01 09:00 +01:00`.
+enum WallClock {
     static func format(_ date: Date, in zone: TimeZone) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        let abbreviation = zone.abbreviation(for: date) ?? zone.identifier
-        return String(format: "%04d-%02d-%02d %02d:%02d ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0) + abbreviation
+        let local = LocalTime.parts(of: date, in: zone)
+        let offset = zone.secondsFromGMT(for: date) / 60
+        return String(format: "%@ %02d:%02d %@%02d:%02d", local.date.description, local.hour, local.minute,
+                      offset < 0 ? "-" : "+", abs(offset) / 60, abs(offset) % 60)
     }
 }

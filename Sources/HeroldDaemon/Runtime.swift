@@ -32,6 +32,14 @@ struct Runtime: Sendable {
         } catch {
             issues += error.issues
         }
+        func createOutbox(_ folder: URL) {
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
+            } catch {
+                issues.append(ConfigIssue(file: config.file.path, line: 0, message: "cannot create outbox folder \(folder.path): \(error.localizedDescription)"))
+            }
+        }
         func issue(_ key: String, _ message: String, fix: String? = nil) {
             issues.append(ConfigIssue(file: config.file.path, line: config.lines[key] ?? 0, message: message, fix: fix))
         }
@@ -39,6 +47,7 @@ struct Runtime: Sendable {
         var emailSender: (any EmailSender)?
         if let smtp = config.smtp {
             if let outbox = smtp.outbox {
+                if curl != nil { createOutbox(outbox) }
                 emailSender = OutboxEmailSender(directory: outbox.path)
             } else if let url = smtp.url, let curl {
                 var password: String?
@@ -68,6 +77,7 @@ struct Runtime: Sendable {
                 }
             }
             if let outbox = endpoint.outbox {
+                if curl != nil { createOutbox(outbox) }
                 webhookSenders[name] = OutboxWebhookSender(directory: outbox.path)
             } else if let curl {
                 let settings = HTTPSettings(connectTimeout: .seconds(endpoint.connectTimeout),
