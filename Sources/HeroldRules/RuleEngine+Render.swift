@@ -7,18 +7,18 @@ extension RuleEngine {
     func render(event: CloudEvent, rule: Rule, action: Action, recipient: Recipient,
                 reminder: ReminderTime?, field: JSONValue?) -> Result<DeliveryPayload, DeliveryHold> {
         switch (action, recipient) {
-        case (.email(_, let name), .address(let address)):
+        case (.email(_, let name), .address(let address, let mailbox)):
             guard let smtp = config.smtp else {
                 return .failure(DeliveryHold(reason: "no smtp section in the config, so email cannot be sent"))
             }
             guard let email = templates.emails[name] else {
                 return .failure(DeliveryHold(reason: "template \"\(name)\" is not loaded (templates/\(name)/subject.mustache and text.mustache)"))
             }
-            let context = TemplateContext(event: event, rule: rule.name, recipient: ["address": address],
+            let context = TemplateContext(event: event, rule: rule.name, recipient: ["address": address, "name": mailbox.displayName ?? ""],
                                           reminder: reminder, reminderField: field, timeZone: config.timezone)
             do throws(TemplateFailure) {
                 let content = try Self.renderEmail(email, context: context)
-                return .success(.email(EmailContent(from: smtp.from.description, to: address,
+                return .success(.email(EmailContent(from: smtp.from.description, to: mailbox.description,
                                                     subject: content.subject, text: content.text)))
             } catch {
                 return .failure(DeliveryHold(reason: error.description))

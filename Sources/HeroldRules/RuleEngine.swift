@@ -79,13 +79,14 @@ public struct RuleEngine: Sendable {
 
     /// One recipient of an action: an address, an endpoint, or an entry that cannot be used.
     enum Recipient: Equatable {
-        case address(String)
+        /// The bare address (the delivery's recipient) and the mailbox as written, for `To`.
+        case address(String, mailbox: Mailbox)
         case endpoint(String)
         case unusable(String, reason: String)
 
         var name: String {
             switch self {
-            case .address(let a): return a
+            case .address(let a, _): return a
             case .endpoint(let e): return e
             case .unusable(let n, _): return n
             }
@@ -104,9 +105,9 @@ public struct RuleEngine: Sendable {
             var out: [Recipient] = []
             var seen: Set<String> = []
             func add(_ entry: String) {
-                let address: String
+                let mailbox: Mailbox
                 do {
-                    address = try Mailbox.parse(entry).address
+                    mailbox = try Mailbox.parse(entry)
                 } catch {
                     let key = "invalid:" + entry
                     if seen.insert(key).inserted {
@@ -114,9 +115,10 @@ public struct RuleEngine: Sendable {
                     }
                     return
                 }
+                let address = mailbox.address
                 let at = address.lastIndex(of: "@") ?? address.endIndex
                 let key = String(address[..<at]) + address[at...].lowercased()
-                if seen.insert(key).inserted { out.append(.address(address)) }
+                if seen.insert(key).inserted { out.append(.address(address, mailbox: mailbox)) }
             }
             for entry in to {
                 if entry.contains("@") {

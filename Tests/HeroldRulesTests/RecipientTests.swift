@@ -24,6 +24,19 @@ final class RecipientTests: XCTestCase {
         }
     }
 
+    func testDisplayNameFromTheListReachesToHeaderAndTemplate() throws {
+        let rules = [Rule(name: "r", match: [typeIs], send: [.email(to: ["partners"], template: "n")])]
+        let files = ["n/subject.mustache": "Dla {{recipient.name}}\n", "n/text.mustache": "Adres: {{recipient.address}}\n"]
+        let plan = try Fixtures.engine(rules: rules, files: files,
+                                       recipients: ["partners": ["MOPS w Krakowie <sekretariat@mops.example.org>"]])
+            .plan(event: try Fixtures.event(), now: now)
+        XCTAssertEqual(plan.map(\.recipient), ["sekretariat@mops.example.org"])
+        guard case .email(let mail)? = plan.first?.payload else { return XCTFail("no email") }
+        XCTAssertEqual(mail.to, "MOPS w Krakowie <sekretariat@mops.example.org>")
+        XCTAssertEqual(mail.subject, "Dla MOPS w Krakowie")
+        XCTAssertEqual(mail.text, "Adres: sekretariat@mops.example.org\n")
+    }
+
     func testDomainCaseDuplicateIsDropped() throws {
         let rules = [Rule(name: "r", match: [typeIs], send: [.email(to: ["gops@example.org", "gops@EXAMPLE.ORG"], template: "t")])]
         let plan = try Fixtures.engine(rules: rules, files: Fixtures.simpleEmail).plan(event: try Fixtures.event(), now: now)
