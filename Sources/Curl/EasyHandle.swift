@@ -108,7 +108,7 @@ enum CurlGlobal {
 extension String {
     func trimmingTrailingNewlines() -> String {
         var s = Substring(self)
-        while let last = s.last, last == "\n" || last == "\r" { s = s.dropLast() }
+        while let last = s.last, last.isNewline { s = s.dropLast() }  // "\r\n" is one Character
         return String(s)
     }
 }

@@ -18,6 +18,8 @@ final class Transfer {
     private var headers: [CurlHeader] = []
     private var replyLines: [String] = []
     private var lastReplyLineWasFinal = true
+    /// The last 4xx/5xx reply: after a refusal curl still says QUIT, and "221 Bye" explains nothing.
+    private var lastErrorReply: [String] = []
     private var allowPeer: (@Sendable (String) -> Bool)?
     private var refusedPeer: String?
 
@@ -189,6 +191,9 @@ final class Transfer {
             // "250-..." continues a multi-line reply; "250 ..." (or a bare "250") ends it.
             let utf8 = Array(line.utf8)
             lastReplyLineWasFinal = utf8.count <= 3 || utf8[3] != UInt8(ascii: "-")
+            if lastReplyLineWasFinal, let first = utf8.first, first == UInt8(ascii: "4") || first == UInt8(ascii: "5") {
+                lastErrorReply = replyLines
+            }
         }
     }
 
@@ -206,7 +211,7 @@ final class Transfer {
         guard code == CURLE_OK else {
             var error = handle.error(code)
             error.responseCode = responseCode
-            error.serverReply = reply
+            error.serverReply = lastErrorReply.isEmpty ? reply : lastErrorReply.joined(separator: "\n")
             if let refusedPeer {
                 error.refusedPeer = refusedPeer
                 error.message = "connection to \(refusedPeer) refused: address not allowed"
