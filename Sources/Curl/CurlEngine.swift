@@ -122,7 +122,9 @@ private final class EngineLoop {
             _ = curl_multi_perform(multi, &running)
             collectFinished()
             // curl_multi_poll also wakes for curl's own timers, and for curl_multi_wakeup.
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            if curl_multi_poll(multi, nil, 0, 1000, nil) != CURLM_OK {
+                usleep(10_000)  // never spin if polling itself fails (out of memory, fd limit)
+            }
         }
         // Fail what is left (including operations queued while stopping), then close.
         for operation in shared.take().operations {

@@ -159,7 +159,8 @@ final class Transfer {
         let count = min(capacity, upload.count - uploadOffset)
         guard count > 0 else { return 0 }
         upload.withUnsafeBytes { source in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + uploadOffset, byteCount: count)
+            guard let base = source.baseAddress else { return }
+            UnsafeMutableRawPointer(buffer).copyMemory(from: base + uploadOffset, byteCount: count)
         }
         uploadOffset += count
         return count

@@ -59,12 +59,12 @@ public struct EmailComposer: Sendable {
         }
     }
 
-    /// `Name <addr>` with the name as atoms, a quoted string, or encoded words, folded.
+    /// `addr`, or `Name <addr>` with the name as atoms, a quoted string, or encoded words, folded.
     static func addressField(name: String, _ mailbox: Mailbox) -> String {
         let prefix = name + ": "
         let angle = "<\(mailbox.address)>"
         guard let display = mailbox.displayName, !display.isEmpty else {
-            return HeaderEncoding.fold(prefix: prefix, tokens: [angle])
+            return HeaderEncoding.fold(prefix: prefix, tokens: [mailbox.address])
         }
         var tokens: [String]
         let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".unicodeScalars)

@@ -31,7 +31,7 @@ final class EmailComposerTests: XCTestCase {
         XCTAssertTrue(lines.contains("Content-Transfer-Encoding: quoted-printable"))
         XCTAssertTrue(lines.contains("Auto-Submitted: auto-generated"))
         XCTAssertTrue(lines.contains("From: Powiadomienia ROPS <powiadomienia@example.org>"))
-        XCTAssertTrue(lines.contains("To: <gops@example.org>"))
+        XCTAssertTrue(lines.contains("To: gops@example.org"))
         XCTAssertEqual(email.envelopeFrom, "powiadomienia@example.org")
         XCTAssertEqual(email.recipient, "gops@example.org")
         XCTAssertEqual(email.messageID, "<hd_abcdefghijklmnopqrstuvwx@example.org>")

@@ -5,7 +5,7 @@
                          [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--data-delay SECONDS]
 
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
-N.json holds mail_from, rcpt_tos and the message parsed with email.policy.default:
+N.json holds mail_from, rcpt_tos, helo (the EHLO name) and the message parsed with email.policy.default:
 subject, from, to, message_id, date, content_type, body (text/plain part, and body_lf with
 CRLF turned into LF), headers,
 max_line_length (of the raw bytes, CRLF excluded) and all_crlf.
@@ -96,7 +96,7 @@ class Handler:
         with self.lock:
             self.count += 1
             n = self.count
-        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}
+        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "helo": session.host_name}
         try:
             record.update(describe(raw))
         except Exception as error:  # keep the raw message even if Python cannot parse it
