@@ -1,0 +1,199 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// Runs every curl transfer of the process on one dedicated thread with libcurl's multi
+/// interface, so slow servers never block Swift's (small) cooperative thread pool.
+public final class CurlEngine: Sendable {
+    private let shared: EngineShared
+
+    /// Starts the engine thread.
+    public init() throws(CurlError) {
+        guard CurlGlobal.initialised else {
+            throw CurlError(code: CurlError.Code.failedInit, message: "curl_global_init failed")
+        }
+        guard let multi = curl_multi_init() else {
+            throw CurlError(code: CurlError.Code.failedInit, message: "curl_multi_init failed")
+        }
+        shared = EngineShared(multi: multi)
+        let shared = self.shared
+        let thread = Thread { EngineLoop(shared: shared).run() }
+        thread.name = "herold-curl"
+        thread.start()
+    }
+
+    deinit { shared.stop() }
+
+    /// Runs one transfer to completion. A cancelled task aborts its transfer.
+    public func perform(_ request: CurlRequest) async throws(CurlError) -> CurlResponse {
+        let id = shared.nextID()
+        let shared = self.shared
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: Transfer.Continuation) in
+                if !shared.submit(.add(id, request, continuation)) {
+                    continuation.resume(returning: .failure(EngineShared.shutDownError))
+                }
+            }
+        } onCancel: {
+            _ = shared.submit(.cancel(id))
+        }
+        return try result.get()
+    }
+
+    /// Stops the engine thread; transfers still running fail with code 42, later ones at once.
+    public func shutdown() { shared.stop() }
+}
+
+/// State shared between callers and the engine thread.
+final class EngineShared: Sendable {
+    enum Operation: Sendable {
+        case add(UInt64, CurlRequest, Transfer.Continuation)
+        case cancel(UInt64)
+    }
+
+    struct Inbox {
+        var operations: [Operation] = []
+        var nextID: UInt64 = 1
+        var stopping = false
+        /// Set (under the lock) just before the loop frees the multi handle.
+        var closed = false
+    }
+
+    static let shutDownError = CurlError(code: CurlError.Code.abortedByCallback, message: "curl engine is shut down")
+
+    let inbox = Mutex(Inbox())
+    /// `CURLM *` is a raw pointer, hence the `nonisolated(unsafe)`. Safe because: the engine thread
+    /// is the only one that calls curl with it, except `curl_multi_wakeup`, which libcurl documents
+    /// as callable from any thread, and which we only call under `inbox`'s lock while `closed` is
+    /// false (the loop sets `closed` under the same lock before `curl_multi_cleanup`).
+    nonisolated(unsafe) let multi: UnsafeMutableRawPointer
+
+    init(multi: UnsafeMutableRawPointer) { self.multi = multi }
+
+    func nextID() -> UInt64 {
+        inbox.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+    }
+
+    /// Queues an operation and wakes the loop; false once the engine is stopping.
+    func submit(_ operation: Operation) -> Bool {
+        inbox.withLock { state in
+            guard !state.stopping, !state.closed else { return false }
+            state.operations.append(operation)
+            curl_multi_wakeup(multi)
+            return true
+        }
+    }
+
+    func stop() {
+        inbox.withLock { state in
+            guard !state.stopping, !state.closed else { return }
+            state.stopping = true
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    func take() -> (operations: [Operation], stopping: Bool) {
+        inbox.withLock { state in
+            defer { state.operations.removeAll() }
+            return (state.operations, state.stopping)
+        }
+    }
+}
+
+/// The engine thread's own state: created on that thread, never shared.
+private final class EngineLoop {
+    let shared: EngineShared
+    var multi: UnsafeMutableRawPointer { shared.multi }
+    var transfers: [UInt64: Transfer] = [:]
+    var byHandle: [UnsafeMutableRawPointer: UInt64] = [:]
+    var cancelledEarly: Set<UInt64> = []
+
+    init(shared: EngineShared) { self.shared = shared }
+
+    func run() {
+        while true {
+            let (operations, stopping) = shared.take()
+            for operation in operations { apply(operation) }
+            if stopping { break }
+            var running: Int32 = 0
+            _ = curl_multi_perform(multi, &running)
+            collectFinished()
+            // curl_multi_poll also wakes for curl's own timers, and for curl_multi_wakeup.
+            if curl_multi_poll(multi, nil, 0, 1000, nil) != CURLM_OK {
+                usleep(10_000)  // never spin if polling itself fails (out of memory, fd limit)
+            }
+        }
+        // Fail what is left (including operations queued while stopping), then close.
+        for operation in shared.take().operations {
+            if case .add(_, _, let continuation) = operation {
+                continuation.resume(returning: .failure(EngineShared.shutDownError))
+            }
+        }
+        for id in Array(transfers.keys) { finish(id, with: .failure(EngineShared.shutDownError)) }
+        shared.inbox.withLock { $0.closed = true }
+        for operation in shared.take().operations {
+            if case .add(_, _, let continuation) = operation {
+                continuation.resume(returning: .failure(EngineShared.shutDownError))
+            }
+        }
+        curl_multi_cleanup(multi)
+    }
+
+    private func apply(_ operation: EngineShared.Operation) {
+        switch operation {
+        case .add(let id, let request, let continuation):
+            if cancelledEarly.remove(id) != nil {
+                continuation.resume(returning: .failure(Self.cancelledError))
+                return
+            }
+            do {
+                let transfer = try Transfer(id: id, continuation: continuation)
+                do {
+                    try transfer.configure(request)
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                    return
+                }
+                let rc = curl_multi_add_handle(multi, transfer.handle.raw)
+                guard rc == CURLM_OK else {
+                    continuation.resume(returning: .failure(CurlError(
+                        code: CurlError.Code.failedInit,
+                        message: "curl_multi_add_handle: " + String(cString: curl_multi_strerror(rc)))))
+                    return
+                }
+                transfers[id] = transfer
+                byHandle[transfer.handle.raw] = id
+            } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        case .cancel(let id):
+            if transfers[id] != nil {
+                finish(id, with: .failure(Self.cancelledError))
+            } else {
+                cancelledEarly.insert(id)
+            }
+        }
+    }
+
+    static let cancelledError = CurlError(code: CurlError.Code.abortedByCallback, message: "transfer cancelled")
+
+    private func collectFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let id = byHandle[easy], let transfer = transfers[id]
+            else { continue }
+            finish(id, with: transfer.result(message.pointee.data.result))
+        }
+    }
+
+    private func finish(_ id: UInt64, with result: Result<CurlResponse, CurlError>) {
+        guard let transfer = transfers.removeValue(forKey: id) else { return }
+        byHandle.removeValue(forKey: transfer.handle.raw)
+        curl_multi_remove_handle(multi, transfer.handle.raw)
+        transfer.continuation.resume(returning: result)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HeroldCore
+
+/// Builds the RFC 5322 message for one email delivery: UTF-8, RFC 2047 headers, quoted-printable
+/// text, a Message-ID stable across retries. Refuses CR/LF/NUL anywhere in a header.
+public struct EmailComposer: Sendable {
+    /// The zone the `Date:` header is written in.
+    public var timeZone: TimeZone
+
+    public init(timeZone: TimeZone = TimeZone(identifier: "UTC") ?? .current) {
+        self.timeZone = timeZone
+    }
+
+    /// The message for `content`, sent as delivery `id` at `date`.
+    public func compose(_ content: EmailContent, id: DeliveryID, date: Date) throws(MessageError) -> ComposedEmail {
+        try Self.refuseControls(content.from, field: "From")
+        try Self.refuseControls(content.to, field: "To")
+        try Self.refuseControls(content.subject, field: "Subject")
+        let from = try Self.mailbox(content.from, field: "From")
+        let to = try Self.mailbox(content.to, field: "To")
+        guard id.isSafeToken else { throw .invalidDeliveryID(id.rawValue) }
+
+        let messageID = "<\(id.rawValue)@\(from.domain)>"
+        var head = ""
+        head += "Date: \(RFC5322Date.format(date, timeZone: timeZone))\r\n"
+        head += Self.addressField(name: "From", from)
+        head += Self.addressField(name: "To", to)
+        head += HeaderEncoding.unstructuredField(name: "Subject", value: content.subject)
+        head += "Message-ID: \(messageID)\r\n"
+        head += "MIME-Version: 1.0\r\n"
+        head += "Content-Type: text/plain; charset=utf-8\r\n"
+        head += "Content-Transfer-Encoding: quoted-printable\r\n"
+        head += "Auto-Submitted: auto-generated\r\n"
+
+        var body = QuotedPrintable.encode(content.text)
+        if !body.hasSuffix("\r\n") { body += "\r\n" }
+        let bytes = Data((head + "\r\n" + body).utf8)
+        return ComposedEmail(deliveryID: id, envelopeFrom: from.address, recipient: to.address,
+                             messageID: messageID, bytes: bytes)
+    }
+
+    /// CR, LF and NUL get their own error: they are how header and SMTP command injection is done.
+    static func refuseControls(_ text: String, field: String) throws(MessageError) {
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x00, 0x0A, 0x0D: throw .headerInjection(field: field)
+            case 0x09: continue
+            case 0x01...0x1F, 0x7F: throw .controlCharacter(field: field)
+            default: continue
+            }
+        }
+    }
+
+    private static func mailbox(_ text: String, field: String) throws(MessageError) -> Mailbox {
+        switch Result(catching: { () throws(Mailbox.ParseError) -> Mailbox in try Mailbox.parse(text) }) {
+        case .success(let mailbox): return mailbox
+        case .failure(.controlCharacter): throw .headerInjection(field: field)
+        case .failure(.malformed(let why)): throw .invalidAddress(field: field, reason: why)
+        }
+    }
+
+    /// `addr`, or `Name <addr>` with the name as atoms, a quoted string, or encoded words, folded.
+    static func addressField(name: String, _ mailbox: Mailbox) -> String {
+        let prefix = name + ": "
+        let angle = "<\(mailbox.address)>"
+        guard let display = mailbox.displayName, !display.isEmpty else {
+            return HeaderEncoding.fold(prefix: prefix, tokens: [mailbox.address])
+        }
+        var tokens: [String]
+        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".unicodeScalars)
+        let words = display.split(separator: " ", omittingEmptySubsequences: false)
+        if HeaderEncoding.needsEncoding(display) {
+            tokens = HeaderEncoding.encodedWords(display, firstLineRoom: HeaderEncoding.preferredLineLength - prefix.count)
+        } else if words.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy { atext.contains($0) } }) {
+            tokens = words.map(String.init)
+        } else {
+            let quoted = "\"" + display.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            // A quoted string cannot be folded simply; long ones go as encoded words instead.
+            tokens = quoted.count + prefix.count <= HeaderEncoding.preferredLineLength - 2
+                ? [quoted]
+                : HeaderEncoding.encodedWords(display, firstLineRoom: HeaderEncoding.preferredLineLength - prefix.count)
+        }
+        return HeaderEncoding.fold(prefix: prefix, tokens: tokens + [angle])
+    }
+}
+
+extension DeliveryID {
+    private static let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".unicodeScalars)
+
+    /// Letters, digits, `_` and `-` only: safe as a Message-ID local part, a header value and a file name.
+    public var isSafeToken: Bool {
+        !rawValue.isEmpty && rawValue.utf8.count <= 128
+            && rawValue.unicodeScalars.allSatisfy { Self.tokenCharacters.contains($0) }
+    }
+}

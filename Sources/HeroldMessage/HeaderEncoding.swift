@@ -1,0 +1,143 @@
+import Foundation
+
+/// RFC 2047 encoded words and RFC 5322 header folding.
+public enum HeaderEncoding {
+    /// Longest encoded word RFC 2047 allows.
+    public static let maxEncodedWordLength = 75
+    /// Preferred longest header line (RFC 5322 §2.1.1), CRLF excluded.
+    public static let preferredLineLength = 78
+
+    /// The two RFC 2047 encodings.
+    public enum Encoding: Sendable {
+        case q
+        case b
+    }
+
+    /// True when `text` cannot appear in a header as it is: non-ASCII, or something a decoder
+    /// would take for an encoded word.
+    public static func needsEncoding(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value > 0x7E } || text.contains("=?")
+    }
+
+    /// A complete unstructured header field (`Subject`), folded, ending in CRLF.
+    public static func unstructuredField(name: String, value: String) -> String {
+        let prefix = name + ": "
+        if !needsEncoding(value) {
+            // Keep every space: a single space separates tokens, extra ones stay as empty tokens.
+            let tokens = value.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            let folded = fold(prefix: prefix, tokens: tokens)
+            if folded.split(separator: "\r\n").allSatisfy({ $0.utf8.count <= 998 }) { return folded }
+        }
+        let words = encodedWords(value, firstLineRoom: preferredLineLength - prefix.count)
+        return fold(prefix: prefix, tokens: words)
+    }
+
+    /// Joins tokens with single spaces, breaking the line (CRLF + the space) before a token that
+    /// would pass 78 characters. Never breaks before an empty token: no whitespace-only lines.
+    public static func fold(prefix: String, tokens: [String]) -> String {
+        var out = ""
+        var line = prefix
+        for (index, token) in tokens.enumerated() {
+            if index == 0 {
+                line += token
+            } else if !token.isEmpty, line.count + 1 + token.count > preferredLineLength,
+                      !line.allSatisfy({ $0 == " " }) {
+                out += line + "\r\n"
+                line = " " + token
+            } else {
+                line += " " + token
+            }
+        }
+        return out + line + "\r\n"
+    }
+
+    /// `text` as encoded words (UTF-8, Q or B, whichever is shorter), each at most 75 characters
+    /// and the first at most `firstLineRoom`; words split only between grapheme clusters (or,
+    /// for a cluster too long for one word, between Unicode scalars).
+    public static func encodedWords(_ text: String, firstLineRoom: Int = maxEncodedWordLength) -> [String] {
+        let encoding = preferredEncoding(for: text)
+        let overhead = "=?UTF-8?Q?".count + "?=".count
+        var words: [String] = []
+        var pending: [UInt8] = []
+
+        func room() -> Int {
+            (words.isEmpty ? max(min(firstLineRoom, maxEncodedWordLength), overhead + 12) : maxEncodedWordLength) - overhead
+        }
+        func flush() {
+            if !pending.isEmpty { words.append(word(pending, encoding)) }
+            pending = []
+        }
+        func add(_ piece: [UInt8]) -> Bool {
+            if encodedLength(pending + piece, encoding) <= room() {
+                pending += piece
+                return true
+            }
+            if pending.isEmpty { return false }
+            flush()
+            if encodedLength(piece, encoding) <= room() {
+                pending = piece
+                return true
+            }
+            return false
+        }
+
+        for character in text {
+            if add(Array(String(character).utf8)) { continue }
+            // A cluster longer than a whole word: fall back to scalar boundaries (a scalar is
+            // at most 4 bytes, 12 encoded characters, so it always fits).
+            for scalar in character.unicodeScalars {
+                _ = add(Array(String(scalar).utf8))
+            }
+        }
+        flush()
+        return words.isEmpty ? [word([], encoding)] : words
+    }
+
+    /// Q for mostly-ASCII text (Polish reads well in Q), B when Q would be longer.
+    static func preferredEncoding(for text: String) -> Encoding {
+        let bytes = Array(text.utf8)
+        return encodedLength(bytes, .q) <= encodedLength(bytes, .b) ? .q : .b
+    }
+
+    /// Characters Q may leave as they are in any header context, phrases included (RFC 2047 §5(3)).
+    private static func isQSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func encodedLength(_ bytes: [UInt8], _ encoding: Encoding) -> Int {
+        switch encoding {
+        case .b: return (bytes.count + 2) / 3 * 4
+        case .q: return bytes.reduce(0) { $0 + (isQSafe($1) || $1 == 0x20 ? 1 : 3) }
+        }
+    }
+
+    private static let hex = Array("0123456789ABCDEF")
+
+    static func word(_ bytes: [UInt8], _ encoding: Encoding) -> String {
+        switch encoding {
+        case .b:
+            return "=?UTF-8?B?" + Data(bytes).base64EncodedString() + "?="
+        case .q:
+            var text = "=?UTF-8?Q?"
+            for byte in bytes {
+                if isQSafe(byte) {
+                    text.append(Character(Unicode.Scalar(byte)))
+                } else if byte == 0x20 {
+                    text.append("_")
+                } else {
+                    text.append("=")
+                    text.append(hex[Int(byte >> 4)])
+                    text.append(hex[Int(byte & 0x0F)])
+                }
+            }
+            return text + "?="
+        }
+    }
+}

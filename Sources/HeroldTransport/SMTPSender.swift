@@ -1,0 +1,59 @@
+import Curl
+import Foundation
+import HeroldCore
+import HeroldMessage
+import Logging
+
+/// Sends email over SMTP through the shared `CurlEngine`, one connection attempt per message.
+public struct SMTPSender: EmailSender {
+    public let settings: SMTPSettings
+    private let engine: CurlEngine
+    private let logger: Logger
+
+    /// Fails at once if `settings` cannot work (scheme and TLS mode disagree).
+    public init(settings: SMTPSettings, engine: CurlEngine, logger: Logger) throws(TransportSettingsError) {
+        try settings.validate()
+        self.settings = settings
+        self.engine = engine
+        self.logger = logger
+    }
+
+    public func send(_ message: ComposedEmail) async throws(DeliveryFailure) -> String {
+        // The envelope goes into SMTP commands: check it here too, whoever built the message.
+        for address in [message.envelopeFrom, message.recipient] {
+            do {
+                try Mailbox.validate(address: address)
+            } catch {
+                throw DeliveryFailure(kind: .permanent, code: "message.invalid",
+                                      message: "envelope address refused: \(error)")
+            }
+        }
+        let tls: SMTPTransfer.TLS = switch settings.tls {
+        case .none: .none
+        case .starttls: .starttls
+        case .tls: .implicit
+        }
+        let transfer = SMTPTransfer(
+            url: settings.url, mailFrom: message.envelopeFrom, recipient: message.recipient,
+            message: Array(message.bytes), tls: tls, username: settings.username, password: settings.password,
+            timeouts: CurlTimeouts(connect: settings.connectTimeout, total: settings.totalTimeout),
+            caFile: settings.caFile)
+        var logger = logger
+        logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
+        logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)"])
+
+        let result: Result<CurlResponse, CurlError>
+        do {
+            result = .success(try await engine.perform(.smtp(transfer)))
+        } catch {
+            result = .failure(error)
+        }
+        if let failure = FailureClassifier.classify(result, protocol: .smtp, now: Date()) {
+            logger.debug("email not sent", metadata: ["failure.code": "\(failure.code)"])
+            throw failure
+        }
+        let response = try? result.get()
+        let reply = response?.serverReply?.split(separator: "\n").last.map(String.init)
+        return reply ?? "SMTP \(response?.responseCode ?? 250)"
+    }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""A local HTTP sink for herold's tests: saves every request as N.json.
+
+    python3 http_sink.py --port 0 --dir DIR [--status 204] [--delay SECONDS]
+                         [--path-status /PATH=CODE] [--location URL] [--retry-after VALUE]
+
+Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
+N.json holds method, path, headers ([[name, value], ...] in order), body (text, UTF-8) and
+body_base64. --path-status overrides the status for one path; --location is sent with 3xx
+answers; --retry-after is sent with every non-2xx answer.
+"""
+import argparse
+import base64
+import json
+import os
+import signal
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--status", type=int, default=204)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--path-status", action="append", metavar="/PATH=CODE")
+    parser.add_argument("--location", default="http://127.0.0.1:1/elsewhere")
+    parser.add_argument("--retry-after")
+    args = parser.parse_args()
+    # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
+    # exec; unblock so "terminate" works, and exit at once on SIGTERM.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    os.makedirs(args.dir, exist_ok=True)
+    per_path = {}
+    for item in args.path_status or []:
+        path, _, code = item.rpartition("=")
+        per_path[path] = int(code)
+    state = {"count": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with lock:
+                state["count"] += 1
+                n = state["count"]
+            record = {
+                "method": self.command,
+                "path": self.path,
+                "headers": [[k, v] for k, v in self.headers.items()],
+                "body": body.decode("utf-8", errors="replace"),
+                "body_base64": base64.b64encode(body).decode(),
+            }
+            base = os.path.join(args.dir, str(n))
+            with open(base + ".json.tmp", "w", encoding="utf-8") as f:
+                json.dump(record, f, ensure_ascii=False, indent=2)
+            os.rename(base + ".json.tmp", base + ".json")
+            if args.delay:
+                time.sleep(args.delay)
+            status = per_path.get(self.path.split("?")[0], args.status)
+            answer = b"" if status == 204 or status < 200 else f"status {status}\n".encode()
+            try:
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", args.location)
+                if args.retry_after and not 200 <= status < 300:
+                    self.send_header("Retry-After", args.retry_after)
+                if status != 204:
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test)
+
+        do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = handle_any
+
+        def log_message(self, format, *arguments):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(f"READY {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

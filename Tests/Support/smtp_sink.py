@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""A local SMTP sink for herold's tests: saves every accepted message as N.eml + N.json.
+
+    python3 smtp_sink.py --port 0 --dir DIR [--fail-rcpt ADDR=CODE] [--fail-data ADDR=CODE]
+                         [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--data-delay SECONDS]
+
+Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
+N.json holds mail_from, rcpt_tos, helo (the EHLO name) and the message parsed with email.policy.default:
+subject, from, to, message_id, date, content_type, body (text/plain part, and body_lf with
+CRLF turned into LF), headers,
+max_line_length (of the raw bytes, CRLF excluded) and all_crlf.
+"""
+import argparse
+import asyncio
+import email
+import email.policy
+import json
+import os
+import signal
+import sys
+import threading
+
+from aiosmtpd.smtp import SMTP, AuthResult
+
+
+def parse_codes(items):
+    codes = {}
+    for item in items or []:
+        address, _, code = item.rpartition("=")
+        codes[address.lower()] = int(code)
+    return codes
+
+
+def reply(code, what):
+    text = {4: "4.0.0 Try again later", 5: "5.1.1 Mailbox unavailable"}.get(code // 100, "")
+    return f"{code} {text} ({what})"
+
+
+def describe(raw):
+    lines = raw.split(b"\r\n")
+    if lines and lines[-1] == b"":
+        lines = lines[:-1]
+    all_crlf = raw.endswith(b"\r\n") and all(b"\n" not in l and b"\r" not in l for l in lines)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    body_part = msg.get_body(("plain",))
+    return {
+        "subject": str(msg["subject"]) if msg["subject"] is not None else None,
+        "from": str(msg["from"]) if msg["from"] is not None else None,
+        "to": str(msg["to"]) if msg["to"] is not None else None,
+        "message_id": str(msg["message-id"]) if msg["message-id"] is not None else None,
+        "date": str(msg["date"]) if msg["date"] is not None else None,
+        "content_type": msg.get_content_type(),
+        "body": body_part.get_content() if body_part is not None else None,
+        # The same text with CRLF turned into LF, for comparing with what a test sent.
+        "body_lf": body_part.get_content().replace("\r\n", "\n") if body_part is not None else None,
+        "headers": [[k, str(v)] for k, v in msg.items()],
+        "max_line_length": max((len(l) for l in lines), default=0),
+        "all_crlf": all_crlf,
+    }
+
+
+class Handler:
+    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay):
+        self.directory = directory
+        self.fail_mail = fail_mail
+        self.fail_rcpt = fail_rcpt
+        self.fail_data = fail_data
+        self.data_delay = data_delay
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        code = self.fail_mail.get(address.lower())
+        if code:
+            return reply(code, "MAIL")
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        code = self.fail_rcpt.get(address.lower())
+        if code:
+            return reply(code, "RCPT")
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        for rcpt in envelope.rcpt_tos:
+            code = self.fail_data.get(rcpt.lower())
+            if code:
+                return reply(code, "DATA")
+        raw = envelope.original_content or envelope.content
+        with self.lock:
+            self.count += 1
+            n = self.count
+        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "helo": session.host_name}
+        try:
+            record.update(describe(raw))
+        except Exception as error:  # keep the raw message even if Python cannot parse it
+            record["parse_error"] = repr(error)
+        base = os.path.join(self.directory, str(n))
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(raw)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        with open(base + ".json.tmp", "w", encoding="utf-8") as f:
+            json.dump(record, f, ensure_ascii=False, indent=2)
+        # The .json appears last and atomically: a test that sees it can read both.
+        os.rename(base + ".json.tmp", base + ".json")
+        return f"250 2.0.0 Ok: queued as {n}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--fail-mail", action="append", metavar="ADDR=CODE")
+    parser.add_argument("--fail-rcpt", action="append", metavar="ADDR=CODE")
+    parser.add_argument("--fail-data", action="append", metavar="ADDR=CODE")
+    parser.add_argument("--auth", metavar="USER:PASSWORD", help="require AUTH (PLAIN/LOGIN, no TLS needed)")
+    parser.add_argument("--data-delay", type=float, default=0.0, help="seconds to wait before answering DATA")
+    args = parser.parse_args()
+    # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
+    # exec; unblock so "terminate" works, and exit at once on SIGTERM.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    os.makedirs(args.dir, exist_ok=True)
+
+    handler = Handler(args.dir, parse_codes(args.fail_mail), parse_codes(args.fail_rcpt),
+                      parse_codes(args.fail_data), args.data_delay)
+    smtp_kwargs = {"enable_SMTPUTF8": True}
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            return AuthResult(success=ok, handled=False)
+
+        smtp_kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(handler, hostname="sink.test", **smtp_kwargs), host="127.0.0.1", port=args.port))
+    port = server.sockets[0].getsockname()[1]
+    print(f"READY {port}", flush=True)
+    try:
+        loop.run_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
