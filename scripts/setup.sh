@@ -12,5 +12,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
-# The SMTP server the integration tests talk to (a real one, on 127.0.0.1).
-python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q aiosmtpd
+# The SMTP server the integration tests talk to (a real one, on 127.0.0.1), and the
+# independent libraries that check what herold sends (Standard Webhooks, CloudEvents SDK).
+python3 -c 'import aiosmtpd, standardwebhooks, cloudevents' 2>/dev/null \
+  || python3 -m pip install -q aiosmtpd standardwebhooks cloudevents

@@ -57,6 +57,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(site.newFiles().count, 1)
     }
 
+    func testAnEventFromTheCloudEventsSDKIsAccepted() throws {
+        let maker = Process()
+        maker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        maker.arguments = ["python3", repositoryRoot.appendingPathComponent("Tests/Support/make_event.py").path]
+        let out = Pipe()
+        maker.standardOutput = out
+        try maker.run()
+        let event = out.fileHandleForReading.readDataToEndOfFile()
+        maker.waitUntilExit()
+        XCTAssertEqual(maker.terminationStatus, 0)
+        let preview = try runHerold(["preview", "--config", site.configPath, "--json", "-"], stdin: event)
+        XCTAssertEqual(preview.status, 0, preview.stderr)
+        let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(preview.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(items.count, 3)
+        XCTAssertTrue((items.first?["text"] as? String ?? "").contains("Gmina Rzezawa / Gminny Ośrodek Pomocy Społecznej w Rzezawie"))
+        let queued = try runHerold(["enqueue", "--config", site.configPath, "-"], stdin: event)
+        XCTAssertEqual(queued.status, 0, queued.stderr)
+        XCTAssertEqual(site.newFiles().count, 1)
+    }
+
     func testPreviewShowsEveryMessageAndSendsNothing() throws {
         let event = site.root.appendingPathComponent("event.json")
         try TestSite.laureatesEvent(id: "podglad").write(to: event, atomically: true, encoding: .utf8)

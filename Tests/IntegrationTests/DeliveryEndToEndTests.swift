@@ -75,6 +75,21 @@ final class DeliveryEndToEndTests: XCTestCase {
         let key = SymmetricKey(data: Data(base64Encoded: String(TestSite.secret.dropFirst(6)))!)
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(id).\(timestamp).\(body)".utf8), using: key)
         XCTAssertEqual(headers["webhook-signature"], "v1,\(Data(mac).base64EncodedString())")
+        // A receiver using the Standard Webhooks reference library and the CloudEvents SDK accepts it.
+        let record = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: http.directory.path)
+            .first { $0.hasSuffix(".json") })
+        let verify = Process()
+        verify.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        verify.arguments = ["python3", repositoryRoot.appendingPathComponent("Tests/Support/verify_webhook.py").path,
+                            "--secret", TestSite.secret, http.directory.appendingPathComponent(record).path]
+        let verifyOut = Pipe()
+        verify.standardOutput = verifyOut
+        verify.standardError = verifyOut
+        try verify.run()
+        let verdict = String(decoding: verifyOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        verify.waitUntilExit()
+        XCTAssertEqual(verify.terminationStatus, 0, verdict)
+        XCTAssertTrue(verdict.hasPrefix("OK \(id) laureaci-2026 laureates.announced"), verdict)
         let sentEvent = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
         XCTAssertEqual(sentEvent["id"] as? String, "laureaci-2026")
         XCTAssertEqual(sentEvent["specversion"] as? String, "1.0")
