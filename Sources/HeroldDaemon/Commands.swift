@@ -80,7 +80,7 @@ public enum Commands {
         } catch {
             throw CommandFailure(.ioError, "\(eventFile): \(error)")
         }
-        return events.flatMap { event in
+        return events.filter { !$0.isWithdrawal }.flatMap { event in
             runtime.plan(event, now: now).map { PreviewItem(delivery: $0, runtime: runtime, now: now) }
         }
     }

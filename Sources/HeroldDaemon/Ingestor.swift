@@ -81,7 +81,7 @@ struct Ingestor: Sendable {
                         "recipient": "\(held.recipient)", "reason": "\(held.reason ?? "")",
                     ])
                 }
-                if deliveries.isEmpty {
+                if deliveries.isEmpty, !event.isWithdrawal {
                     logger.notice("no rule matched the event", metadata: [
                         "event.id": "\(event.id)", "event.type": "\(event.type)",
                     ])
