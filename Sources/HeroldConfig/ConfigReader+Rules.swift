@@ -98,7 +98,7 @@ extension ConfigReader {
     }
 
     private func readRemind(_ node: Node, at base: String) -> Remind? {
-        guard let remind = fields(node, at: base, known: ["field", "before", "at"], required: ["field", "before"]) else {
+        guard let remind = fields(node, at: base, known: ["field", "before", "at", "shift"], required: ["field", "before"]) else {
             return nil
         }
         let field = remind["field"].flatMap { string($0, at: "\(base).field") }
@@ -131,7 +131,8 @@ extension ConfigReader {
         let at: Int?
         if let atNode = remind["at"] { at = timeOfDay(atNode, at: "\(base).at") } else { at = 9 * 60 }
         guard ok, let field, let at else { return nil }
-        return Remind(field: field, beforeDays: days.sorted(by: >), atMinutes: at)
+        return Remind(field: field, beforeDays: days.sorted(by: >), atMinutes: at,
+                      shift: shiftOption(remind["shift"], at: "\(base).shift"))
     }
 
     private struct ActionContext {
@@ -244,7 +245,7 @@ extension ConfigReader {
         for (index, item) in items.enumerated() {
             let base = "calendar[\(index)]"
             lines[base] = item.mark?.line
-            guard let entry = fields(item, at: base, known: ["name", "date", "at", "type", "data"],
+            guard let entry = fields(item, at: base, known: ["name", "date", "at", "type", "data", "shift"],
                                      required: ["name", "date", "type"]) else { continue }
             var name: String?
             if let nameNode = entry["name"], let text = string(nameNode, at: "\(base).name") {
@@ -277,7 +278,8 @@ extension ConfigReader {
             }
             if let name, let date, let at, let type, dataOK {
                 result.append(CalendarEntry(name: name, month: date.month, day: date.day, atMinutes: at,
-                                            type: type, data: data))
+                                            type: type, data: data,
+                                            shift: shiftOption(entry["shift"], at: "\(base).shift")))
             }
         }
         return result

@@ -3,7 +3,7 @@ import HeroldCore
 import Yams
 
 extension ConfigReader {
-    static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar"]
+    static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar", "grace"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -36,6 +36,7 @@ extension ConfigReader {
         if let node = top["recipients"] { config.recipients = readRecipients(node) }
         if let node = top["rules"] { readRules(node, into: &config) }
         if let node = top["calendar"] { config.calendar = readCalendar(node) }
+        readScheduling(top["grace"], into: &config)
         config.lines = lines
         return config
     }

@@ -27,6 +27,8 @@ public struct HeroldConfig: Sendable {
     /// Line (1-based) of each key read, by the path used in messages:
     /// `smtp.password_file`, `webhooks.partners-hub.secret_file`, `rules[0].send[1]`, `calendar[0].date`.
     public var lines: [String: Int]
+    /// How late a missed send (herold was down) may still go out, in seconds (key `grace`, default 6h).
+    public var grace: TimeInterval = 6 * 3600
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],
@@ -188,10 +190,13 @@ public struct Remind: Sendable, Equatable {
     public var beforeDays: [Int]
     /// Local time of day to send, minutes after midnight.
     public var atMinutes: Int
-    public init(field: String, beforeDays: [Int], atMinutes: Int) {
+    /// Moves a send day that is a weekend day or a Polish public holiday (key `shift`).
+    public var shift: WorkdayShift = .none
+    public init(field: String, beforeDays: [Int], atMinutes: Int, shift: WorkdayShift = .none) {
         self.field = field
         self.beforeDays = beforeDays
         self.atMinutes = atMinutes
+        self.shift = shift
     }
 }
 
@@ -206,7 +211,11 @@ public struct CalendarEntry: Sendable, Equatable {
     public var type: String
     /// Extra `data` members for the emitted event (herold adds `year`).
     public var data: [String: JSONValue]
-    public init(name: String, month: Int, day: Int, atMinutes: Int, type: String, data: [String: JSONValue] = [:]) {
+    /// Moves an occurrence on a weekend day or a Polish public holiday (key `shift`).
+    public var shift: WorkdayShift = .none
+    public init(name: String, month: Int, day: Int, atMinutes: Int, type: String, data: [String: JSONValue] = [:],
+                shift: WorkdayShift = .none) {
+        self.shift = shift
         self.name = name
         self.month = month
         self.day = day

@@ -80,7 +80,7 @@ public enum Commands {
         } catch {
             throw CommandFailure(.ioError, "\(eventFile): \(error)")
         }
-        return events.flatMap { event in
+        return events.filter { !$0.isWithdrawal }.flatMap { event in
             runtime.plan(event, now: now).map { PreviewItem(delivery: $0, runtime: runtime, now: now) }
         }
     }
@@ -99,10 +99,11 @@ public enum Commands {
         let journal = try openJournal(config)
         do {
             let horizon = now.addingTimeInterval(Double(days) * 86400)
-            return try await journal.deliveries(in: [.pending, .deferred], limit: 10_000)
+            let planned = try await journal.deliveries(in: [.pending, .deferred], limit: 10_000)
                 .filter { $0.notBefore <= horizon }
-                .sorted { $0.notBefore < $1.notBefore }
                 .map { UpcomingItem(delivery: $0, timezone: config.timezone) }
+            return (planned + UpcomingItem.calendar(config: config, after: now, through: horizon))
+                .sorted { $0.sendAt < $1.sendAt }
         } catch {
             throw CommandFailure(.ioError, "cannot read the journal: \(error)")
         }

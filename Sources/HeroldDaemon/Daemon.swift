@@ -58,7 +58,7 @@ public struct Daemon: Sendable {
             return .ioError
         }
 
-        let now: @Sendable () -> Date = { Date() }
+        let now = SystemClock().closure
         let doorbell = Doorbell()
         let stopping = Atomic<Bool>(false)
         let current = Mutex(runtime)
@@ -102,6 +102,11 @@ public struct Daemon: Sendable {
         let delivery = Task {
             await dispatcher.run(shouldStop: { stopping.load(ordering: .relaxed) })
         }
+        let calendarBell = Doorbell()
+        let calendarService = CalendarService(journal: journal, logger: logger, now: now,
+                                              runtime: { current.withLock { $0 } }, dispatcherBell: doorbell,
+                                              wake: calendarBell, isStopping: { stopping.load(ordering: .relaxed) })
+        let calendar = Task { await calendarService.run() }
 
         for await signal in signals {
             switch signal {
@@ -111,6 +116,7 @@ public struct Daemon: Sendable {
                     let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
                     current.withLock { $0 = fresh }
                     await dispatcher.replace(runtime: fresh)
+                    calendarBell.ring()
                     logger.notice("configuration reloaded")
                 } catch {
                     for issue in error.issues { logger.error("new configuration refused; keeping the old one", metadata: ["issue": "\(issue)"]) }
@@ -124,11 +130,13 @@ public struct Daemon: Sendable {
                 periodic.cancel()
                 spoolInput.finish()
                 doorbell.ring()
+                calendarBell.ring()
                 signalInput.finish()
             }
         }
         await ingest.value
         await delivery.value
+        await calendar.value
         forwarder.cancel()
         logger.notice("stopped")
         return .ok

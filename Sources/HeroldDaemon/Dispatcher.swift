@@ -45,8 +45,9 @@ actor Dispatcher {
                 continue
             }
             let runtime = self.runtime
+            let live = await DowntimeGrace.expireMissed(due, config: runtime.config, journal: journal, now: now(), logger: logger)
             await withTaskGroup(of: Void.self) { group in
-                for delivery in due {
+                for delivery in live {
                     group.addTask { await self.deliver(delivery, runtime: runtime) }
                 }
             }

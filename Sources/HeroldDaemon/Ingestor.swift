@@ -61,9 +61,10 @@ struct Ingestor: Sendable {
                     ])
                     continue
                 }
-                batch.append((event, runtime.plan(event, now: receivedAt)))
+                batch.append((event, event.isWithdrawal ? [] : runtime.plan(event, now: receivedAt)))
             }
-            let recorded = try await journal.record(batch, receivedAt: receivedAt)
+            let (recorded, replaced) = try await journal.recordReplacing(batch, receivedAt: receivedAt)
+            Self.logReplaced(replaced, batch: batch, logger: logger)
             duplicates += batch.count - recorded.count
             let fresh = Set(recorded)
             var deliveryCount = 0
@@ -80,7 +81,7 @@ struct Ingestor: Sendable {
                         "recipient": "\(held.recipient)", "reason": "\(held.reason ?? "")",
                     ])
                 }
-                if deliveries.isEmpty {
+                if deliveries.isEmpty, !event.isWithdrawal {
                     logger.notice("no rule matched the event", metadata: [
                         "event.id": "\(event.id)", "event.type": "\(event.type)",
                     ])

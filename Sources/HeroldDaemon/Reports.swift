@@ -103,29 +103,6 @@ public struct StatusReport: Sendable {
     }
 }
 
-/// One planned send for `herold upcoming`.
-public struct UpcomingItem: Sendable {
-    public let delivery: Delivery
-    public let localTime: String
-
-    init(delivery: Delivery, timezone: TimeZone) {
-        self.delivery = delivery
-        self.localTime = WallClock.format(delivery.notBefore, in: timezone)
-    }
-
-    public var json: [String: Any] {
-        [
-            "id": delivery.id.rawValue, "send_at": RFC3339.format(delivery.notBefore), "local_time": localTime,
-            "rule": delivery.rule, "channel": delivery.channel.rawValue, "recipient": delivery.recipient,
-            "event_source": delivery.event.source, "event_id": delivery.event.id, "state": delivery.state.rawValue,
-        ]
-    }
-
-    public var text: String {
-        "\(localTime)  \(delivery.rule)  \(delivery.channel.rawValue) → \(delivery.recipient)  (event \(delivery.event.id))"
-    }
-}
-
 /// Local wall-clock time for people: `2026-12-01 09:00 +01:00`.
 enum WallClock {
     static func format(_ date: Date, in zone: TimeZone) -> String {

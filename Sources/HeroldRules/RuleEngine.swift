@@ -73,7 +73,8 @@ public struct RuleEngine: Sendable {
             return .invalid("rule \"\(rule.name)\": the reminded field \(remind.field) is \(shown), not a date (2026-12-15) or an RFC 3339 date-time")
         }
         let times = ReminderTime.schedule(deadline: date, beforeDays: remind.beforeDays,
-                                          atMinutes: remind.atMinutes, timeZone: config.timezone)
+                                          atMinutes: remind.atMinutes, timeZone: config.timezone,
+                                          shift: remind.shift)
         return .reminders(times.filter { $0.sendAt >= now }, field: value)
     }
 

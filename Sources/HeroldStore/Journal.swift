@@ -283,7 +283,7 @@ public final class Journal: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ operation: String,
+    func write<T: Sendable>(_ operation: String,
                                     _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
@@ -294,7 +294,7 @@ public final class Journal: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ operation: String,
+    func read<T: Sendable>(_ operation: String,
                                    _ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(value)
