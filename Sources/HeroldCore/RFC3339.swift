@@ -80,8 +80,8 @@ public enum RFC3339 {
         }
     }
 
-    // Howard Hinnant's days_from_civil / civil_from_days.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -91,7 +91,8 @@ public enum RFC3339 {
         return era * 146097 + doe - 719468
     }
 
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+    /// The date of a day number (inverse of `daysFromCivil`).
+    public static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
         let z = z0 + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097

@@ -28,28 +28,13 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.init(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1)
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil): exact calendar arithmetic, no clock.
-    public var dayNumber: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
+    /// Days since 1970-01-01: exact calendar arithmetic, no clock.
+    public var dayNumber: Int { RFC3339.daysFromCivil(year: year, month: month, day: day) }
 
     /// The day with this day number (inverse of `dayNumber`).
     public init(dayNumber: Int) {
-        let z = dayNumber + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d)
+        let (y, m, d) = RFC3339.civilFromDays(dayNumber)
+        self.init(year: y, month: m, day: d)
     }
 
     /// This day moved by `days` (negative: earlier).
