@@ -3,7 +3,8 @@ import HeroldCore
 import Yams
 
 extension ConfigReader {
-    static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar"]
+    static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
+                                 "retry", "shutdown_timeout"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -36,6 +37,7 @@ extension ConfigReader {
         if let node = top["recipients"] { config.recipients = readRecipients(node) }
         if let node = top["rules"] { readRules(node, into: &config) }
         if let node = top["calendar"] { config.calendar = readCalendar(node) }
+        readRetryAndShutdown(top, into: &config)
         config.lines = lines
         return config
     }

@@ -27,6 +27,11 @@ public struct HeroldConfig: Sendable {
     /// Line (1-based) of each key read, by the path used in messages:
     /// `smtp.password_file`, `webhooks.partners-hub.secret_file`, `rules[0].send[1]`, `calendar[0].date`.
     public var lines: [String: Int]
+    /// Backoff for transient failures (key `retry`): first 60s, max 1h, lifetime 5d, jitter 0.25.
+    public var retry = RetryPolicy()
+    /// How long SIGTERM waits for transfers in flight (key `shutdown_timeout`, default 30s)
+    /// before leaving them in flight for the next start.
+    public var shutdownTimeout: TimeInterval = 30
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],
