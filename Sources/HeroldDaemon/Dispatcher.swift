@@ -15,6 +15,7 @@ actor Dispatcher {
     /// Transfers at once (libcurl's multi handle runs them on one thread).
     private let parallel: Int
     private let watchdog: Watchdog?
+    private let recorder: OutcomeRecorder
 
     init(journal: Journal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
          now: @escaping @Sendable () -> Date, parallel: Int = 16, watchdog: Watchdog? = nil) {
@@ -25,6 +26,7 @@ actor Dispatcher {
         self.now = now
         self.parallel = parallel
         self.watchdog = watchdog
+        self.recorder = OutcomeRecorder(journal: journal, logger: logger)
     }
 
     /// Uses a new config for the deliveries that follow (endpoints, relay, secrets, backoff).
@@ -126,41 +128,26 @@ actor Dispatcher {
         }
         // Recorded even when shutdown cancels this task: a server said yes or no, and the
         // journal must know, or the delivery is repeated on restart.
-        // Not recorded (the journal failed): it stays in flight and is taken up on restart, same id.
-        let journal = self.journal
-        let log = logger
-        await Task {
-            do {
-                for action in transition.actions {
-                    try await Self.record(action, of: delivery, journal: journal, at: finished, logger: log)
-                }
-            } catch {
-                log.critical("cannot record delivery outcome in the journal", metadata: ["error": "\(error)"])
-            }
-        }.value
+        for action in transition.actions {
+            guard await recorder.record(DeliveryOutcome(id: delivery.id, action: action, at: finished)) else { return }
+            Self.log(action, of: delivery, logger: logger)
+        }
     }
 
-    private static func record(_ action: DeliveryAction, of delivery: Delivery, journal: Journal, at: Date,
-                               logger: Logger) async throws {
+    private static func log(_ action: DeliveryAction, of delivery: Delivery, logger: Logger) {
         switch action {
         case .recordSent(let reply):
-            try await journal.markSent(delivery.id, at: at, reply: reply)
             logger.info("delivered", metadata: ["reply": "\(reply)", "attempt": "\(delivery.attempts)"])
         case .recordDeferred(let failure, let until):
-            try await journal.markDeferred(delivery.id, failure: failure, until: until, at: at)
             logger.warning("delivery deferred", metadata: [
                 "error.code": "\(failure.code)", "error": "\(failure.message)",
                 "retry_at": "\(RFC3339.format(until))", "attempt": "\(delivery.attempts)",
             ])
         case .recordFailed(let failure):
-            try await journal.markFailed(delivery.id, failure: failure, at: at)
             logger.error("delivery failed", metadata: [
                 "error.code": "\(failure.code)", "error": "\(failure.message)", "kind": "\(failure.kind.rawValue)",
             ])
-        case .recordHeld(let reason):
-            _ = try await journal.hold([delivery.id], reason: reason, now: at)
-        case .transmit, .recordPending:
-            // Not produced by an outcome; the claim and operator commands handle these.
+        case .transmit, .recordHeld, .recordPending:
             break
         }
     }

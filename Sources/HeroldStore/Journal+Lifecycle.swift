@@ -12,6 +12,18 @@ public struct JournalClaim: Sendable {
     public var firstAttempts: [DeliveryID: Date]
 }
 
+/// One outcome to record: what the lifecycle decided for a delivery in flight.
+public struct DeliveryOutcome: Sendable, Equatable {
+    public var id: DeliveryID
+    public var action: DeliveryAction
+    public var at: Date
+    public init(id: DeliveryID, action: DeliveryAction, at: Date) {
+        self.id = id
+        self.action = action
+        self.at = at
+    }
+}
+
 /// The transitions of `DeliveryLifecycle` as conditional updates: each runs only from the
 /// states the lifecycle allows, inside one short transaction, so the daemon and operator
 /// commands can act at the same time without stepping on each other.
@@ -61,6 +73,48 @@ extension Journal {
                 if transition.state == .inflight { result.claimed.append(delivery) } else { result.expired.append(delivery) }
             }
             return result
+        }
+    }
+
+    /// Records outcomes of deliveries in flight, all in one transaction (one fsync): the
+    /// dispatcher's group commit, which keeps the window between a server's "250 OK" and
+    /// the journal's record of it short when many transfers finish at once. Deliveries no
+    /// longer in flight are left alone. Returns how many changed.
+    @discardableResult
+    public func record(_ outcomes: [DeliveryOutcome]) async throws -> Int {
+        try await write("record \(outcomes.count) outcome(s)") { db in
+            var changed = 0
+            for outcome in outcomes {
+                let id = outcome.id.rawValue, at = outcome.at.timeIntervalSince1970
+                let attempt: (AttemptOutcome, String?, String?)
+                switch outcome.action {
+                case .recordSent(let reply):
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'sent', reason = NULL, sent_at = ?, updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [at, at, id])
+                    attempt = (.sent, nil, reply)
+                case .recordDeferred(let failure, let until):
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'deferred', reason = ?, not_before = ?, updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [failure.description, until.timeIntervalSince1970, at, id])
+                    attempt = (.deferred, failure.code, failure.message)
+                case .recordFailed(let failure):
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [failure.description, at, id])
+                    attempt = (.failed, failure.code, failure.message)
+                case .transmit, .recordHeld, .recordPending:
+                    continue
+                }
+                guard db.changesCount > 0 else { continue }
+                changed += 1
+                try Self.insertAttempt(outcome.id, at: outcome.at, outcome: attempt.0, code: attempt.1,
+                                       message: attempt.2, in: db)
+            }
+            return changed
         }
     }
 
