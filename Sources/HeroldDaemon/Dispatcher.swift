@@ -16,6 +16,8 @@ actor Dispatcher {
     private let parallel: Int
     private let watchdog: Watchdog?
     private let recorder: OutcomeRecorder
+    /// Longest idle sleep, in seconds: one indexed query per wake.
+    static let idleCheck: Double = 5
 
     init(journal: Journal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
          now: @escaping @Sendable () -> Date, parallel: Int = 16, watchdog: Watchdog? = nil) {
@@ -86,11 +88,12 @@ actor Dispatcher {
         }
     }
 
-    /// Until the next due delivery, at most a minute (a cheap re-check; ingest rings anyway),
-    /// and no longer than the watchdog allows.
+    /// Until the next due delivery, at most `idleCheck` (ingest rings the doorbell, but
+    /// operator commands such as `release` and `requeue` run in another process and only
+    /// change the journal), and no longer than the watchdog allows.
     private func sleepTime() async -> Duration {
-        guard let next = try? await journal.nextDue() else { return cap(.seconds(60)) }
-        let seconds = min(60, max(0.05, next.timeIntervalSince(now())))
+        guard let next = try? await journal.nextDue() else { return cap(.seconds(Self.idleCheck)) }
+        let seconds = min(Self.idleCheck, max(0.05, next.timeIntervalSince(now())))
         return cap(.milliseconds(Int64(seconds * 1000)))
     }
 

@@ -138,7 +138,7 @@ struct Requeue: AsyncParsableCommand {
     func run() async throws {
         try await finish {
             let count = try await Commands.requeue(configPath: options.config, ids: ids, allFailed: allFailed)
-            print("requeued \(count) deliveries; a running herold sends them within a minute")
+            print("requeued \(count) deliveries; a running herold takes them up within seconds")
         }
     }
 }
