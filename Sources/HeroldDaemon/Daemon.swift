@@ -142,6 +142,14 @@ public struct Daemon: Sendable {
             logger.warning("transfers still in flight after shutdown_timeout; leaving them for the next start",
                            metadata: ["shutdown_timeout": "\(Int(bound))s"])
             delivery.cancel()
+            // libcurl can block its loop for one reply (SMTP end of DATA) and miss the
+            // cancel until its own timeout: the journal is consistent at every moment, so
+            // exit now and leave the rest in flight, as a crash would.
+            try? await Task.sleep(for: .seconds(2))
+            guard !Task.isCancelled else { return }
+            logger.warning("transfers did not stop; exiting with them in flight")
+            notifier.notify("STATUS=stopped with transfers in flight")
+            Foundation.exit(0)
         }
         await delivery.value
         timer.cancel()

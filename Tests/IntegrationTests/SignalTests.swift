@@ -12,10 +12,11 @@ final class SignalTests: XCTestCase {
         cleanup = []
     }
 
-    private func makeSite(_ name: String, httpArguments: [String] = [], extraYAML: String = "")
-        throws -> (TestSite, SinkServer, SinkServer) {
+    private func makeSite(_ name: String, smtpArguments: [String] = [], httpArguments: [String] = [],
+                          extraYAML: String = "") throws -> (TestSite, SinkServer, SinkServer) {
         let scratch = try makeTemporaryDirectory("\(name)-sinks")
-        let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"))
+        let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"),
+                                  extraArguments: smtpArguments)
         let http = try SinkServer(script: "http_sink.py", directory: scratch.appendingPathComponent("http"),
                                   extraArguments: httpArguments)
         let site = try TestSite(name: name, smtpPort: smtp.port, httpPort: http.port, extraYAML: extraYAML)
@@ -56,6 +57,25 @@ final class SignalTests: XCTestCase {
         XCTAssertTrue(eventually(timeout: 20) { http.records().count == 2 }, again.output)
         let ids = Set(http.records().compactMap { header("webhook-id", of: $0) })
         XCTAssertEqual(ids.count, 1)
+    }
+
+    func testSIGTERMExitsWithinTheBoundEvenWhileAnSMTPServerSitsOnItsReply() throws {
+        let (site, smtp, http) = try makeSite("term-smtp", smtpArguments: ["--data-delay", "12"],
+                                              extraYAML: "shutdown_timeout: 1s")
+        let notify = try NotifySocket(directory: site.root)
+        let daemon = try site.startDaemon(notify: notify)
+        cleanup.append { daemon.stop() }
+        try site.drop(TestSite.laureatesEvent(id: "wolny-serwer"), as: "wolny.json")
+        XCTAssertTrue(eventually { http.records().count == 1 }, daemon.output)
+        usleep(500_000)  // the emails are now waiting for the server's reply to DATA
+        let asked = Date()
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 10), 0, daemon.output)
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 5, daemon.output)
+        let after = try counts(site)
+        XCTAssertEqual((after["inflight"] ?? 0) + (after["sent"] ?? 0), 3, "every delivery still recorded: \(after)")
+        XCTAssertEqual(after.values.reduce(0, +), 3)
+        XCTAssertEqual(smtp.records().count, 0)
     }
 
     func testSIGTERMLetsAShortTransferFinishAndRecordsIt() throws {
