@@ -3,7 +3,8 @@ import HeroldCore
 import Yams
 
 extension ConfigReader {
-    static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar", "grace"]
+    static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
+                                 "grace", "retry", "shutdown_timeout"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -37,6 +38,7 @@ extension ConfigReader {
         if let node = top["rules"] { readRules(node, into: &config) }
         if let node = top["calendar"] { config.calendar = readCalendar(node) }
         readScheduling(top["grace"], into: &config)
+        readRetryAndShutdown(top, into: &config)
         config.lines = lines
         return config
     }

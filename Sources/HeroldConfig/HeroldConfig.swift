@@ -29,6 +29,11 @@ public struct HeroldConfig: Sendable {
     public var lines: [String: Int]
     /// How late a missed send (herold was down) may still go out, in seconds (key `grace`, default 6h).
     public var grace: TimeInterval = 6 * 3600
+    /// Backoff for transient failures (key `retry`): first 60s, max 1h, lifetime 5d, jitter 0.25.
+    public var retry = RetryPolicy()
+    /// How long SIGTERM waits for transfers in flight (key `shutdown_timeout`, default 30s)
+    /// before leaving them in flight for the next start.
+    public var shutdownTimeout: TimeInterval = 30
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],

@@ -104,10 +104,13 @@ public struct Delivery: Sendable, Equatable {
     /// Why it is held or failed, or the last transient error.
     public var reason: String?
     public var attempts: Int
+    /// After this moment it must not be sent at all (a greeting after its day): it expires
+    /// and fails instead. Nil: no such moment, only the retry lifetime applies.
+    public var expiresAt: Date?
 
     public init(id: DeliveryID, event: EventKey, rule: String, action: Int, channel: Channel,
                 recipient: String, notBefore: Date, state: DeliveryState,
-                payload: DeliveryPayload?, reason: String? = nil, attempts: Int = 0) {
+                payload: DeliveryPayload?, reason: String? = nil, attempts: Int = 0, expiresAt: Date? = nil) {
         self.id = id
         self.event = event
         self.rule = rule
@@ -119,6 +122,7 @@ public struct Delivery: Sendable, Equatable {
         self.payload = payload
         self.reason = reason
         self.attempts = attempts
+        self.expiresAt = expiresAt
     }
 }
 

@@ -13,11 +13,13 @@ public struct Daemon: Sendable {
     public let configPath: String
     public let logger: Logger
     private let notifier: SystemdNotifier
+    private let environment: [String: String]
 
     public init(configPath: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.configPath = configPath
         self.logger = logger
         self.notifier = SystemdNotifier(environment: environment)
+        self.environment = environment
     }
 
     private enum Signal: Sendable { case terminate(Int32), reload }
@@ -63,7 +65,9 @@ public struct Daemon: Sendable {
         let stopping = Atomic<Bool>(false)
         let current = Mutex(runtime)
         let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now)
-        let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now)
+        let watchdog = Watchdog(environment: environment, notifier: notifier)
+        let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
+                                    watchdog: watchdog)
 
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
         let sources = installSignalHandlers(signalInput)
@@ -111,17 +115,18 @@ public struct Daemon: Sendable {
         for await signal in signals {
             switch signal {
             case .reload:
-                notifier.notify("RELOADING=1")
+                notifier.notify("RELOADING=1\nSTATUS=reloading \(configPath)")
                 do {
                     let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
                     current.withLock { $0 = fresh }
                     await dispatcher.replace(runtime: fresh)
                     calendarBell.ring()
                     logger.notice("configuration reloaded")
+                    notifier.notify("READY=1\nSTATUS=configuration reloaded; watching \(spool.new.path)")
                 } catch {
                     for issue in error.issues { logger.error("new configuration refused; keeping the old one", metadata: ["issue": "\(issue)"]) }
+                    notifier.notify("READY=1\nSTATUS=new configuration refused (\(error.issues.count) errors); running the old one")
                 }
-                notifier.notify("READY=1")
             case .terminate(let number):
                 logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
                 notifier.notify("STOPPING=1")
@@ -135,8 +140,27 @@ public struct Daemon: Sendable {
             }
         }
         await ingest.value
+        // Transfers in flight get `shutdown_timeout`; then they are aborted and left in
+        // flight in the journal, taken up again on the next start.
+        let bound = current.withLock { $0.config.shutdownTimeout }
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(bound * 1000)))
+            guard !Task.isCancelled else { return }
+            logger.warning("transfers still in flight after shutdown_timeout; leaving them for the next start",
+                           metadata: ["shutdown_timeout": "\(Int(bound))s"])
+            delivery.cancel()
+            // libcurl can block its loop for one reply (SMTP end of DATA) and miss the
+            // cancel until its own timeout: the journal is consistent at every moment, so
+            // exit now and leave the rest in flight, as a crash would.
+            try? await Task.sleep(for: .seconds(2))
+            guard !Task.isCancelled else { return }
+            logger.warning("transfers did not stop; exiting with them in flight")
+            notifier.notify("STATUS=stopped with transfers in flight")
+            Foundation.exit(0)
+        }
         await delivery.value
         await calendar.value
+        timer.cancel()
         forwarder.cancel()
         logger.notice("stopped")
         return .ok

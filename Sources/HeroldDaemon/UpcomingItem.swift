@@ -55,12 +55,17 @@ public struct UpcomingItem: Sendable {
 
     public var json: [String: Any] {
         if let delivery {
-            return [
+            var fields: [String: Any] = [
                 "kind": "delivery",
                 "id": delivery.id.rawValue, "send_at": RFC3339.format(delivery.notBefore), "local_time": localTime,
                 "rule": delivery.rule, "channel": delivery.channel.rawValue, "recipient": delivery.recipient,
                 "event_source": delivery.event.source, "event_id": delivery.event.id, "state": delivery.state.rawValue,
+                "attempts": delivery.attempts,
             ]
+            // A deferred delivery's last transient error, and the moment it stops being sent at all.
+            if let reason = delivery.reason { fields["reason"] = reason }
+            if let expiresAt = delivery.expiresAt { fields["expires_at"] = RFC3339.format(expiresAt) }
+            return fields
         }
         guard let occurrence else { return [:] }
         return [

@@ -6,7 +6,7 @@ import HeroldCore
 extension Journal {
     static let deliveryColumns = """
         id, event_source, event_id, rule, action, channel, recipient, not_before, state,
-        payload, reason, attempts
+        payload, reason, attempts, expires_at
         """
 
     static func delivery(from row: Row) throws -> Delivery {
@@ -41,7 +41,8 @@ extension Journal {
             state: state,
             payload: payload,
             reason: row["reason"],
-            attempts: row["attempts"]
+            attempts: row["attempts"],
+            expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
         )
     }
 
@@ -80,12 +81,13 @@ extension Journal {
         try db.execute(
             sql: """
                 INSERT INTO deliveries (\(deliveryColumns), created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [delivery.id.rawValue, delivery.event.source, delivery.event.id, delivery.rule,
                         delivery.action, delivery.channel.rawValue, delivery.recipient,
                         delivery.notBefore.timeIntervalSince1970, delivery.state.rawValue,
-                        try payloadJSON(delivery.payload), delivery.reason, delivery.attempts, now, now])
+                        try payloadJSON(delivery.payload), delivery.reason, delivery.attempts,
+                        delivery.expiresAt?.timeIntervalSince1970, now, now])
     }
 
     static func insertAttempt(_ id: DeliveryID, at: Date, outcome: AttemptOutcome, code: String?,

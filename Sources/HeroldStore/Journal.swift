@@ -106,28 +106,9 @@ public final class Journal: Sendable {
 
     /// Takes up to `limit` pending or deferred deliveries due at `now`, earliest first,
     /// marks them in flight and counts the attempt; returns them in their new state.
+    /// Expired ones are failed instead and left out (see `claim`).
     public func claimDue(now: Date, limit: Int) async throws -> [Delivery] {
-        try await write("claim due deliveries") { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(Self.deliveryColumns) FROM deliveries
-                WHERE state IN ('pending', 'deferred') AND not_before <= ?
-                ORDER BY not_before, created_at, id
-                LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, max(0, limit)])
-            var claimed: [Delivery] = []
-            for row in rows {
-                var delivery = try Self.delivery(from: row)
-                try db.execute(sql: """
-                    UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
-                        last_attempt_at = ?, updated_at = ?
-                    WHERE id = ?
-                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, delivery.id.rawValue])
-                delivery.state = .inflight
-                delivery.attempts += 1
-                claimed.append(delivery)
-            }
-            return claimed
-        }
+        try await claim(now: now, limit: limit).claimed
     }
 
     /// When the next pending or deferred delivery becomes due; nil when none waits.
@@ -183,7 +164,10 @@ public final class Journal: Sendable {
     /// Returns how many.
     public func recoverInflight() async throws -> Int {
         try await write("recover in-flight deliveries") { db in
-            try db.execute(sql: "UPDATE deliveries SET state = 'pending' WHERE state = 'inflight'")
+            try db.execute(sql: """
+                UPDATE deliveries SET state = 'pending'
+                WHERE state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .recover))))
+                """)
             return db.changesCount
         }
     }
@@ -245,9 +229,9 @@ public final class Journal: Sendable {
             var changed = 0
             for id in ids {
                 try db.execute(sql: """
-                    UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0,
+                    UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, first_attempt_at = NULL,
                         not_before = MAX(not_before, ?), updated_at = ?
-                    WHERE id = ? AND state IN ('failed', 'held')
+                    WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .requeue))))
                     """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
                 changed += db.changesCount
             }
@@ -259,7 +243,7 @@ public final class Journal: Sendable {
     public func requeueAllFailed(now: Date) async throws -> Int {
         try await write("requeue all failed deliveries") { db in
             try db.execute(sql: """
-                UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0,
+                UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, first_attempt_at = NULL,
                     not_before = MAX(not_before, ?), updated_at = ?
                 WHERE state = 'failed'
                 """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])

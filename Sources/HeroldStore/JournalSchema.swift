@@ -49,6 +49,15 @@ enum JournalSchema {
                 CREATE INDEX attempts_delivery ON attempts (delivery_id, at);
                 """)
         }
+        migrator.registerMigration("v2-expiry") { db in
+            // expires_at: the moment after which a delivery must not be sent (NULL: none).
+            // first_attempt_at: when it was first tried since queued or requeued; its retry
+            // lifetime counts from there (not_before moves with each deferral).
+            try db.execute(sql: """
+                ALTER TABLE deliveries ADD COLUMN expires_at REAL;
+                ALTER TABLE deliveries ADD COLUMN first_attempt_at REAL;
+                """)
+        }
         return migrator
     }
 }

@@ -9,7 +9,8 @@ struct Herold: AsyncParsableCommand {
         commandName: "herold",
         abstract: "Notification daemon: CloudEvents from a spool folder to email and webhooks.",
         version: "0.1.0",
-        subcommands: [Serve.self, Enqueue.self, Check.self, Preview.self, Status.self, Upcoming.self, Requeue.self]
+        subcommands: [Serve.self, Enqueue.self, Check.self, Preview.self, Status.self, Upcoming.self, Requeue.self,
+                      Hold.self, Release.self, Purge.self]
     )
 }
 
@@ -137,7 +138,60 @@ struct Requeue: AsyncParsableCommand {
     func run() async throws {
         try await finish {
             let count = try await Commands.requeue(configPath: options.config, ids: ids, allFailed: allFailed)
-            print("requeued \(count) deliveries; a running herold sends them within a minute")
+            print("requeued \(count) deliveries; a running herold takes them up within seconds")
+        }
+    }
+}
+
+struct Hold: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Keep pending or deferred deliveries from being sent until released.")
+    @OptionGroup var options: CommonOptions
+    @Option(help: "Why (shown by herold status).") var reason = "held by an operator"
+    @Argument(help: "Delivery ids (from herold status or upcoming).") var ids: [String]
+
+    func validate() throws {
+        if ids.isEmpty { throw ValidationError("give delivery ids") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let count = try await Commands.hold(configPath: options.config, ids: ids, reason: reason)
+            print("held \(count) of \(ids.count) deliveries" + (count < ids.count ? " (only pending or deferred ones can be held)" : ""))
+        }
+    }
+}
+
+struct Release: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Let held deliveries be sent again.")
+    @OptionGroup var options: CommonOptions
+    @Argument(help: "Delivery ids (from herold status).") var ids: [String]
+
+    func validate() throws {
+        if ids.isEmpty { throw ValidationError("give delivery ids") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let count = try await Commands.release(configPath: options.config, ids: ids)
+            print("released \(count) of \(ids.count) deliveries" + (count < ids.count ? " (only held ones can be released)" : ""))
+        }
+    }
+}
+
+struct Purge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete failed or held deliveries for good.")
+    @OptionGroup var options: CommonOptions
+    @Flag(help: "Every failed delivery.") var allFailed = false
+    @Argument(help: "Delivery ids (from herold status).") var ids: [String] = []
+
+    func validate() throws {
+        if ids.isEmpty == !allFailed { throw ValidationError("give delivery ids, or --all-failed") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let count = try await Commands.purge(configPath: options.config, ids: ids, allFailed: allFailed)
+            print("purged \(count) deliveries")
         }
     }
 }

@@ -3,10 +3,12 @@
 
     python3 http_sink.py --port 0 --dir DIR [--status 204] [--delay SECONDS]
                          [--path-status /PATH=CODE] [--location URL] [--retry-after VALUE]
+                         [--path-delay /PATH=SECONDS] [--path-retry-after /PATH=VALUE]
 
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds method, path, headers ([[name, value], ...] in order), body (text, UTF-8) and
-body_base64. --path-status overrides the status for one path; --location is sent with 3xx
+body_base64 and received_at (Unix time, float). --path-status, --path-delay and
+--path-retry-after override --status, --delay and --retry-after for one path; --path-status overrides the status for one path; --location is sent with 3xx
 answers; --retry-after is sent with every non-2xx answer.
 """
 import argparse
@@ -28,6 +30,8 @@ def main():
     parser.add_argument("--path-status", action="append", metavar="/PATH=CODE")
     parser.add_argument("--location", default="http://127.0.0.1:1/elsewhere")
     parser.add_argument("--retry-after")
+    parser.add_argument("--path-delay", action="append", metavar="/PATH=SECONDS")
+    parser.add_argument("--path-retry-after", action="append", metavar="/PATH=VALUE")
     args = parser.parse_args()
     # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
     # exec; unblock so "terminate" works, and exit at once on SIGTERM.
@@ -38,6 +42,14 @@ def main():
     for item in args.path_status or []:
         path, _, code = item.rpartition("=")
         per_path[path] = int(code)
+    per_path_delay = {}
+    for item in args.path_delay or []:
+        path, _, seconds = item.rpartition("=")
+        per_path_delay[path] = float(seconds)
+    per_path_retry_after = {}
+    for item in args.path_retry_after or []:
+        path, _, value = item.rpartition("=")
+        per_path_retry_after[path] = value
     state = {"count": 0}
     lock = threading.Lock()
 
@@ -51,6 +63,7 @@ def main():
                 state["count"] += 1
                 n = state["count"]
             record = {
+                "received_at": time.time(),
                 "method": self.command,
                 "path": self.path,
                 "headers": [[k, v] for k, v in self.headers.items()],
@@ -61,16 +74,19 @@ def main():
             with open(base + ".json.tmp", "w", encoding="utf-8") as f:
                 json.dump(record, f, ensure_ascii=False, indent=2)
             os.rename(base + ".json.tmp", base + ".json")
-            if args.delay:
-                time.sleep(args.delay)
-            status = per_path.get(self.path.split("?")[0], args.status)
+            bare = self.path.split("?")[0]
+            delay = per_path_delay.get(bare, args.delay)
+            if delay:
+                time.sleep(delay)
+            status = per_path.get(bare, args.status)
+            retry_after = per_path_retry_after.get(bare, args.retry_after)
             answer = b"" if status == 204 or status < 200 else f"status {status}\n".encode()
             try:
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", args.location)
-                if args.retry_after and not 200 <= status < 300:
-                    self.send_header("Retry-After", args.retry_after)
+                if retry_after and not 200 <= status < 300:
+                    self.send_header("Retry-After", retry_after)
                 if status != 204:
                     self.send_header("Content-Type", "text/plain")
                     self.send_header("Content-Length", str(len(answer)))

@@ -3,7 +3,9 @@
 
     python3 smtp_sink.py --port 0 --dir DIR [--fail-rcpt ADDR=CODE] [--fail-data ADDR=CODE]
                          [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--data-delay SECONDS]
+                         [--drop-after-rcpt ADDR]
 
+--drop-after-rcpt ADDR closes the connection without a reply when RCPT TO names ADDR.
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds mail_from, rcpt_tos, helo (the EHLO name) and the message parsed with email.policy.default:
 subject, from, to, message_id, date, content_type, body (text/plain part, and body_lf with
@@ -60,8 +62,9 @@ def describe(raw):
 
 
 class Handler:
-    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay):
+    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay, drop_after_rcpt=()):
         self.directory = directory
+        self.drop_after_rcpt = {a.lower() for a in drop_after_rcpt}
         self.fail_mail = fail_mail
         self.fail_rcpt = fail_rcpt
         self.fail_data = fail_data
@@ -78,6 +81,10 @@ class Handler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.drop_after_rcpt:
+            # A server that dies mid-conversation: no reply at all, the connection is gone.
+            server.transport.abort()
+            return "421 4.3.0 gone"
         code = self.fail_rcpt.get(address.lower())
         if code:
             return reply(code, "RCPT")
@@ -120,6 +127,7 @@ def main():
     parser.add_argument("--fail-rcpt", action="append", metavar="ADDR=CODE")
     parser.add_argument("--fail-data", action="append", metavar="ADDR=CODE")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="require AUTH (PLAIN/LOGIN, no TLS needed)")
+    parser.add_argument("--drop-after-rcpt", action="append", metavar="ADDR", default=[])
     parser.add_argument("--data-delay", type=float, default=0.0, help="seconds to wait before answering DATA")
     args = parser.parse_args()
     # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
@@ -129,7 +137,7 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
 
     handler = Handler(args.dir, parse_codes(args.fail_mail), parse_codes(args.fail_rcpt),
-                      parse_codes(args.fail_data), args.data_delay)
+                      parse_codes(args.fail_data), args.data_delay, args.drop_after_rcpt)
     smtp_kwargs = {"enable_SMTPUTF8": True}
     if args.auth:
         user, _, password = args.auth.partition(":")

@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import HeroldCore
+
+/// What one `claim` took: the deliveries now in flight, and the ones that expired instead.
+public struct JournalClaim: Sendable {
+    /// Now in flight, their attempt counted: to be sent.
+    public var claimed: [Delivery]
+    /// Due but past their `expiresAt`: now failed, never sent.
+    public var expired: [Delivery]
+    /// When each claimed delivery was first tried since it was queued or requeued.
+    public var firstAttempts: [DeliveryID: Date]
+}
+
+/// One outcome to record: what the lifecycle decided for a delivery in flight.
+public struct DeliveryOutcome: Sendable, Equatable {
+    public var id: DeliveryID
+    public var action: DeliveryAction
+    public var at: Date
+    public init(id: DeliveryID, action: DeliveryAction, at: Date) {
+        self.id = id
+        self.action = action
+        self.at = at
+    }
+}
+
+/// The transitions of `DeliveryLifecycle` as conditional updates: each runs only from the
+/// states the lifecycle allows, inside one short transaction, so the daemon and operator
+/// commands can act at the same time without stepping on each other.
+extension Journal {
+    /// Takes up to `limit` due deliveries, earliest first, and applies the lifecycle's
+    /// `claim` to each in one transaction: in flight (attempt counted), or failed if expired.
+    public func claim(now: Date, limit: Int) async throws -> JournalClaim {
+        try await write("claim due deliveries") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
+                WHERE state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .claim)))) AND not_before <= ?
+                ORDER BY not_before, created_at, id
+                LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, max(0, limit)])
+            let lifecycle = DeliveryLifecycle()
+            var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
+            for row in rows {
+                var delivery = try Self.delivery(from: row)
+                let transition: DeliveryTransition
+                do {
+                    transition = try lifecycle.apply(.claim, to: delivery, now: now)
+                } catch {
+                    continue
+                }
+                for action in transition.actions {
+                    switch action {
+                    case .transmit:
+                        let first = (row["first_attempt_at"] as Double?) ?? now.timeIntervalSince1970
+                        try db.execute(sql: """
+                            UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
+                                last_attempt_at = ?, first_attempt_at = ?, updated_at = ?
+                            WHERE id = ?
+                            """, arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
+                        delivery.attempts += 1
+                        result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
+                    case .recordFailed(let failure):
+                        try db.execute(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
+                                       arguments: [failure.description, now.timeIntervalSince1970, delivery.id.rawValue])
+                        try Self.insertAttempt(delivery.id, at: now, outcome: .failed, code: failure.code,
+                                               message: failure.message, in: db)
+                        delivery.reason = failure.description
+                    default:
+                        continue
+                    }
+                }
+                delivery.state = transition.state
+                if transition.state == .inflight { result.claimed.append(delivery) } else { result.expired.append(delivery) }
+            }
+            return result
+        }
+    }
+
+    /// Records outcomes of deliveries in flight, all in one transaction (one fsync): the
+    /// dispatcher's group commit, which keeps the window between a server's "250 OK" and
+    /// the journal's record of it short when many transfers finish at once. Deliveries no
+    /// longer in flight are left alone. Returns how many changed.
+    @discardableResult
+    public func record(_ outcomes: [DeliveryOutcome]) async throws -> Int {
+        try await write("record \(outcomes.count) outcome(s)") { db in
+            var changed = 0
+            for outcome in outcomes {
+                let id = outcome.id.rawValue, at = outcome.at.timeIntervalSince1970
+                let attempt: (AttemptOutcome, String?, String?)
+                switch outcome.action {
+                case .recordSent(let reply):
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'sent', reason = NULL, sent_at = ?, updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [at, at, id])
+                    attempt = (.sent, nil, reply)
+                case .recordDeferred(let failure, let until):
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'deferred', reason = ?, not_before = ?, updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [failure.description, until.timeIntervalSince1970, at, id])
+                    attempt = (.deferred, failure.code, failure.message)
+                case .recordFailed(let failure):
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [failure.description, at, id])
+                    attempt = (.failed, failure.code, failure.message)
+                case .transmit, .recordHeld, .recordPending:
+                    continue
+                }
+                guard db.changesCount > 0 else { continue }
+                changed += 1
+                try Self.insertAttempt(outcome.id, at: outcome.at, outcome: attempt.0, code: attempt.1,
+                                       message: attempt.2, in: db)
+            }
+            return changed
+        }
+    }
+
+    /// Holds pending or deferred deliveries for an operator, with the reason. Returns how many changed.
+    public func hold(_ ids: [DeliveryID], reason: String, now: Date) async throws -> Int {
+        try await write("hold \(ids.count) deliveries") { db in
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE deliveries SET state = 'held', reason = ?, updated_at = ?
+                    WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .hold))))
+                    """, arguments: [reason, now.timeIntervalSince1970, id.rawValue])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// Lets held deliveries go again: pending, due no earlier than `now`, with a fresh
+    /// attempt count. Returns how many changed.
+    public func release(_ ids: [DeliveryID], now: Date) async throws -> Int {
+        try await write("release \(ids.count) deliveries") { db in
+            var changed = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, first_attempt_at = NULL,
+                        not_before = MAX(not_before, ?), updated_at = ?
+                    WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .release))))
+                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// The states `purge` removes: dead letters and held ones, never work still queued or in flight.
+    public static let purgeableStates: Set<DeliveryState> = [.failed, .held]
+
+    /// Deletes failed or held deliveries with their attempts (the event stays, so it is
+    /// still a duplicate if it arrives again). Returns how many were deleted.
+    public func purge(_ ids: [DeliveryID]) async throws -> Int {
+        try await write("purge \(ids.count) deliveries") { db in
+            var changed = 0
+            for id in ids {
+                let condition = "id = ? AND state IN (\(Self.sqlStates(Self.purgeableStates)))"
+                try db.execute(sql: "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE \(condition))",
+                               arguments: [id.rawValue])
+                try db.execute(sql: "DELETE FROM deliveries WHERE \(condition)", arguments: [id.rawValue])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// Deletes every failed delivery with its attempts. Returns how many.
+    public func purgeAllFailed() async throws -> Int {
+        try await write("purge all failed deliveries") { db in
+            try db.execute(sql: "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE state = 'failed')")
+            try db.execute(sql: "DELETE FROM deliveries WHERE state = 'failed'")
+            return db.changesCount
+        }
+    }
+
+    /// `'a', 'b'` for an SQL `IN (...)`; the names are the enum's own, never input.
+    static func sqlStates(_ states: Set<DeliveryState>) -> String {
+        states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+    }
+}
