@@ -2,32 +2,43 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// Runs every curl transfer of the process on one dedicated thread with libcurl's multi
+/// Runs every curl transfer of the process on a few dedicated threads with libcurl's multi
 /// interface, so slow servers never block Swift's (small) cooperative thread pool.
+///
+/// More than one thread because libcurl's SMTP waits for the reply to the end of DATA in a
+/// blocking loop (`smtp_done`), stalling every other transfer of the same multi handle; each
+/// stall widens the window between a server's "250 OK" and the journal's record of it.
 public final class CurlEngine: Sendable {
-    private let shared: EngineShared
+    private let loops: [EngineShared]
+    private let counter = Atomic<UInt64>(0)
 
-    /// Starts the engine thread.
-    public init() throws(CurlError) {
+    /// Starts `threads` engine threads (each with its own multi handle and connection cache).
+    public init(threads: Int = 4) throws(CurlError) {
         guard CurlGlobal.initialised else {
             throw CurlError(code: CurlError.Code.failedInit, message: "curl_global_init failed")
         }
-        guard let multi = curl_multi_init() else {
-            throw CurlError(code: CurlError.Code.failedInit, message: "curl_multi_init failed")
+        var loops: [EngineShared] = []
+        for index in 0..<max(1, threads) {
+            guard let multi = curl_multi_init() else {
+                loops.forEach { $0.stop() }
+                throw CurlError(code: CurlError.Code.failedInit, message: "curl_multi_init failed")
+            }
+            let shared = EngineShared(multi: multi)
+            let thread = Thread { EngineLoop(shared: shared).run() }
+            thread.name = "herold-curl-\(index)"
+            thread.start()
+            loops.append(shared)
         }
-        shared = EngineShared(multi: multi)
-        let shared = self.shared
-        let thread = Thread { EngineLoop(shared: shared).run() }
-        thread.name = "herold-curl"
-        thread.start()
+        self.loops = loops
     }
 
-    deinit { shared.stop() }
+    deinit { loops.forEach { $0.stop() } }
 
     /// Runs one transfer to completion. A cancelled task aborts its transfer.
     public func perform(_ request: CurlRequest) async throws(CurlError) -> CurlResponse {
+        // Round robin: transfers to the same relay still share connections within a thread.
+        let shared = loops[Int(counter.wrappingAdd(1, ordering: .relaxed).oldValue % UInt64(loops.count))]
         let id = shared.nextID()
-        let shared = self.shared
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: Transfer.Continuation) in
                 if !shared.submit(.add(id, request, continuation)) {
@@ -41,7 +52,7 @@ public final class CurlEngine: Sendable {
     }
 
     /// Stops the engine thread; transfers still running fail with code 42, later ones at once.
-    public func shutdown() { shared.stop() }
+    public func shutdown() { loops.forEach { $0.stop() } }
 }
 
 /// State shared between callers and the engine thread.
