@@ -158,13 +158,13 @@ public struct RuleEngine: Sendable {
         }
         switch timing {
         case .now:
-            return [delivery(nil, render(event: event, rule: rule, action: action, recipient: recipient,
+            return [delivery(nil, render(event: event, rule: rule, action: action, index: index, recipient: recipient,
                                          reminder: nil, field: nil))]
         case .invalid(let reason):
             return [delivery(nil, .failure(DeliveryHold(reason: reason)))]
         case .reminders(let times, let field):
             return times.map { time in
-                delivery(time.sendAt, render(event: event, rule: rule, action: action, recipient: recipient,
+                delivery(time.sendAt, render(event: event, rule: rule, action: action, index: index, recipient: recipient,
                                              reminder: time, field: field))
             }
         }

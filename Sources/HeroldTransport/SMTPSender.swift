@@ -4,7 +4,8 @@ import HeroldCore
 import HeroldMessage
 import Logging
 
-/// Sends email over SMTP through the shared `CurlEngine`, one connection attempt per message.
+/// Sends email over SMTP through the shared `CurlEngine`. The engine's multi handle keeps
+/// connections in its cache, so messages to the same relay reuse one SMTP session.
 public struct SMTPSender: EmailSender {
     public let settings: SMTPSettings
     private let engine: CurlEngine
@@ -33,11 +34,22 @@ public struct SMTPSender: EmailSender {
         case .starttls: .starttls
         case .tls: .implicit
         }
-        let transfer = SMTPTransfer(
+        var transfer = SMTPTransfer(
             url: settings.url, mailFrom: message.envelopeFrom, recipient: message.recipient,
             message: Array(message.bytes), tls: tls, username: settings.username, password: settings.password,
             timeouts: CurlTimeouts(connect: settings.connectTimeout, total: settings.totalTimeout),
             caFile: settings.caFile)
+        transfer.bearer = settings.bearer
+        if let tokenFile = settings.tokenFile {
+            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+                // The refresh helper may be rewriting it; the next attempt will read it again.
+                throw DeliveryFailure(kind: .transient, code: "smtp.token",
+                                      message: "cannot read the OAuth token from \(tokenFile) (or it is empty)")
+            }
+            transfer.bearer = token
+        }
+        transfer.loginOptions = settings.auth?.loginOptions
         var logger = logger
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
         logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)"])
