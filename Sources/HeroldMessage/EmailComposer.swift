@@ -41,7 +41,10 @@ public struct EmailComposer: Sendable {
         head += "MIME-Version: 1.0\r\n"
         head += "Auto-Submitted: auto-generated\r\n"
 
-        let root = try Self.body(content, id: id)
+        var root = try Self.body(content, id: id)
+        if root.headers.first?.hasPrefix("Content-Type: multipart/") == true {
+            root.body = "This is a multi-part message in MIME format.\r\n" + root.body
+        }
         let bytes = Data((head + root.serialized).utf8)
         return ComposedEmail(deliveryID: id, envelopeFrom: from.address, recipient: to.address,
                              messageID: messageID, bytes: bytes)

@@ -24,9 +24,10 @@ struct MIMEPart: Sendable {
 
     /// A multipart entity. The boundary starts with `=_`, which neither quoted-printable nor
     /// base64 output can contain; the check below keeps that true whatever a part holds.
+    /// No preamble: the composer adds one to the whole message only.
     static func multipart(_ subtype: String, boundary: String, parts: [MIMEPart]) throws(MessageError) -> MIMEPart {
         let delimiter = "--" + boundary
-        var body = "This is a multi-part message in MIME format.\r\n"
+        var body = ""
         for part in parts {
             let text = part.serialized
             if text.contains(delimiter) {
@@ -38,12 +39,15 @@ struct MIMEPart: Sendable {
         return MIMEPart(headers: ["Content-Type: multipart/\(subtype);", " boundary=\"\(boundary)\""], body: body)
     }
 
-    /// A file as base64 in 76-character lines, named with RFC 2231 (`filename*=utf-8''…`)
-    /// after a plain ASCII `filename=` for readers that do not know RFC 2231.
+    /// A file as base64 in 76-character lines. The name goes in `Content-Disposition` as
+    /// RFC 2231 (`filename*=utf-8''…`) when it is not plain ASCII, and always as a plain ASCII
+    /// `name=` on `Content-Type` for readers that do not know RFC 2231 (old Outlook). A plain
+    /// `filename=` next to `filename*` is left out on purpose: strict parsers (Python's `email`)
+    /// take the plain one first and would show the transliterated name.
     static func attachment(name: String, bytes: Data) -> MIMEPart {
         let ascii = asciiFallback(name)
         let type = mediaType(forFileName: name)
-        var headers = ["Content-Type: \(type); name=\"\(ascii)\"", "Content-Transfer-Encoding: base64"]
+        var headers = ["Content-Type: \(type);", " name=\"\(ascii)\"", "Content-Transfer-Encoding: base64"]
         headers += dispositionLines(name: name, ascii: ascii)
         return MIMEPart(headers: headers, body: base64Lines(bytes))
     }
@@ -62,12 +66,13 @@ struct MIMEPart: Sendable {
         return out
     }
 
-    /// `Content-Disposition: attachment; filename="..."; filename*=utf-8''...`, the encoded
-    /// name split into RFC 2231 continuations so no line passes 78 characters.
+    /// `Content-Disposition: attachment; filename="..."` for a plain name, else
+    /// `filename*=utf-8''...` split into RFC 2231 continuations so no line passes 78 characters.
     static func dispositionLines(name: String, ascii: String) -> [String] {
-        var lines = ["Content-Disposition: attachment;", " filename=\"\(ascii)\";"]
         let encoded = percentEncoded(name)
-        if encoded == ascii, encoded.count <= 60 { return ["Content-Disposition: attachment;", " filename=\"\(ascii)\""] }
+        if encoded == name, name == ascii, name.count <= 60 {
+            return ["Content-Disposition: attachment;", " filename=\"\(name)\""]
+        }
         var chunks: [String] = []
         var current = ""
         var index = encoded.startIndex
@@ -75,7 +80,7 @@ struct MIMEPart: Sendable {
             // Keep %XX triples whole.
             let step = encoded[index] == "%" ? 3 : 1
             let end = encoded.index(index, offsetBy: step, limitedBy: encoded.endIndex) ?? encoded.endIndex
-            if current.count + (end > index ? encoded.distance(from: index, to: end) : 0) > 54 {
+            if current.count + step > 54 {
                 chunks.append(current)
                 current = ""
             }
@@ -83,6 +88,7 @@ struct MIMEPart: Sendable {
             index = end
         }
         if !current.isEmpty { chunks.append(current) }
+        var lines = ["Content-Disposition: attachment;"]
         if chunks.count == 1 {
             lines.append(" filename*=utf-8''\(chunks[0])")
         } else {
