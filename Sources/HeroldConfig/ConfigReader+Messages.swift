@@ -23,6 +23,8 @@ extension ConfigReader {
             config.tokenFile = path(tokenNode, at: "smtp.token_file", credential: true)
             if config.tokenFile == nil { ok = false }
         }
+        // A misspelt auth was reported above; guessing what was meant would only add noise.
+        if smtp["auth"] != nil, config.auth == nil { return false }
         let xoauth2 = config.auth == .xoauth2
         if xoauth2, smtp["token_file"] == nil || smtp["username"] == nil {
             issue(section: "smtp", smtp.node, "smtp: auth xoauth2 needs username and token_file",
