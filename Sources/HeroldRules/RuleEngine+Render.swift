@@ -18,17 +18,22 @@ extension RuleEngine {
             if let details = config.recipientDetails[address.lowercased()] {
                 fields.merge(details.templateFields) { _, new in new }
             }
-            let context = TemplateContext(event: event, rule: rule.name, recipient: fields,
+            let options = rule.emailOptions[index] ?? EmailOptions()
+            let files: [AttachmentRef]
+            switch attachments(for: options, event: event) {
+            case .success(let refs): files = refs
+            case .failure(let hold): return .failure(hold)
+            }
+            var context = TemplateContext(event: event, rule: rule.name, recipient: fields,
                                           reminder: reminder, reminderField: field, timeZone: config.timezone)
+            // `{{#attachments.0}}W załączeniu: {{pl_lista(attachments)}}.{{/attachments.0}}`
+            if !files.isEmpty, case .object(var root) = context.root {
+                root["attachments"] = .array(files.map { .object(["name": .string($0.name)]) })
+                context.root = .object(root)
+            }
             do throws(TemplateFailure) {
                 let content = try Self.renderEmail(email, context: context)
                 let html = try Self.renderHTML(email, context: context)
-                let options = rule.emailOptions[index] ?? EmailOptions()
-                let files: [AttachmentRef]
-                switch attachments(for: options, event: event) {
-                case .success(let refs): files = refs
-                case .failure(let hold): return .failure(hold)
-                }
                 return .success(.email(EmailContent(from: smtp.from.description, to: mailbox.description,
                                                     subject: content.subject, text: content.text, html: html,
                                                     attachments: files, replyTo: smtp.replyTo?.description,

@@ -78,6 +78,7 @@ final class ExampleMessagesEndToEndTests: XCTestCase {
             XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp;"), html)
             XCTAssertTrue((mail["body"] as? String ?? "").contains("Sala <script>alert(1)</script> & \"Złota\""))
             XCTAssertTrue((mail["subject"] as? String ?? "").hasPrefix("Zaproszenie: Konferencja wojewódzka „Wspólne działanie"))
+            XCTAssertTrue((mail["body_lf"] as? String ?? "").contains("W załączeniu: program-gali.pdf.\n"))
         }
         let director = try XCTUnwrap(mails.first { ($0["rcpt_tos"] as? [String]) == ["sekretariat@rops.example.org"] })
         XCTAssertEqual(director["to"] as? String, "ROPS w Krakowie <sekretariat@rops.example.org>")
