@@ -119,4 +119,24 @@ final class MessageOptionsConfigTests: XCTestCase {
         let found = issues(yaml, environment: ["CREDENTIALS_DIRECTORY": "/run/c"])
         XCTAssertTrue(found.contains { $0.message.contains("no attachments.roots") }, "\(found)")
     }
+
+    func testCheckFindsMissingFilesTheOptionsName() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herold-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("zalaczniki"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("program".utf8).write(to: folder.appendingPathComponent("zalaczniki/program-gali.pdf"))
+        try Data("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".utf8).write(to: folder.appendingPathComponent("hub.whsec"))
+        try Data("nie-sekret".utf8).write(to: folder.appendingPathComponent("hub.old.whsec"))
+        let yaml = Self.full
+            .replacingOccurrences(of: "$CREDENTIALS_DIRECTORY/smtp-token", with: "smtp-token")
+            .replacingOccurrences(of: "secrets/hub", with: "hub")
+        let config = try ConfigLoader.load(text: yaml, file: folder.appendingPathComponent("herold.yaml").path, environment: [:])
+        let messages = ConfigLoader.checkFiles(config).map(\.message)
+        XCTAssertTrue(messages.contains { $0.contains("attachments.roots[1]: /srv/wspolne is not a folder") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("\"gala/plan.pdf\" is in none of attachments.roots") }, "\(messages)")
+        XCTAssertFalse(messages.contains { $0.contains("program-gali.pdf") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("smtp.token_file") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.contains("previous_secret_file") && $0.contains("whsec_") }, "\(messages)")
+        XCTAssertEqual(messages.count, 4, "\(messages)")
+    }
 }
