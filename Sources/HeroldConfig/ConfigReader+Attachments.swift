@@ -35,7 +35,7 @@ extension ConfigReader {
                         options.attach.append(text)
                     }
                 }
-                if declaredAttachmentRoots == 0 {
+                if !declaresAttachmentRoots {
                     issue(attachNode, "\(base).email.attach: files are attached, but no attachments.roots are set",
                           fix: "add \"attachments: { roots: [./zalaczniki] }\" at the top level")
                     ok = false
@@ -60,22 +60,7 @@ extension ConfigReader {
         return ok ? options : nil
     }
 
-    /// Attachment roots written in the file (read before rules: `attachments` may come later).
-    var declaredAttachmentRoots: Int { lines["attachments.roots"] != nil ? 1 : 0 }
-}
-
-/// Checks on an attachment path before any file is touched.
-public enum AttachmentPath {
-    /// Why `text` can never be a path inside an allowed folder, or nil.
-    public static func problem(_ text: String) -> String? {
-        if text.hasPrefix("/") { return "is an absolute path; only paths relative to attachments.roots are allowed" }
-        if text.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." }) {
-            return "contains \"..\"; only paths inside attachments.roots are allowed"
-        }
-        if text.isEmpty || text.hasSuffix("/") { return "does not name a file" }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            return "contains a control character"
-        }
-        return nil
-    }
+    /// Whether `attachments.roots` is written (readConfig reads `attachments` before `rules`,
+    /// wherever they stand in the file).
+    var declaresAttachmentRoots: Bool { lines["attachments.roots"] != nil }
 }
