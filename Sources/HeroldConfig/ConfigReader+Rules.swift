@@ -184,6 +184,9 @@ extension ConfigReader {
                         }
                     } else if context.listNames.contains(text) {
                         recipients.append(text)
+                    } else if text.hasPrefix("data."), text.count > 5 {
+                        // Recipients the event names (`data.recipients`), checked per event.
+                        recipients.append(text)
                     } else {
                         let defined = context.listNames.isEmpty ? "none" : context.listNames.joined(separator: ", ")
                         var fix = "define it under \"recipients:\" or correct the name"

@@ -7,7 +7,7 @@ extension RuleEngine {
     func render(event: CloudEvent, rule: Rule, action: Action, index: Int, recipient: Recipient,
                 reminder: ReminderTime?, field: JSONValue?) -> Result<DeliveryPayload, DeliveryHold> {
         switch (action, recipient) {
-        case (.email(_, let name), .address(let address, let mailbox)):
+        case (.email(_, let name), .address(let address, let mailbox, let eventDetails)):
             guard let smtp = config.smtp else {
                 return .failure(DeliveryHold(reason: "no smtp section in the config, so email cannot be sent"))
             }
@@ -15,7 +15,7 @@ extension RuleEngine {
                 return .failure(DeliveryHold(reason: "template \"\(name)\" is not loaded (templates/\(name)/subject.mustache and text.mustache)"))
             }
             var fields = ["address": address, "name": mailbox.displayName ?? ""]
-            if let details = config.recipientDetails[address.lowercased()] {
+            if let details = eventDetails ?? config.recipientDetails[address.lowercased()] {
                 fields.merge(details.templateFields) { _, new in new }
             }
             let options = rule.emailOptions[index] ?? EmailOptions()

@@ -51,7 +51,7 @@ final class MessageOptionsConfigTests: XCTestCase {
           - name: gala
             match: { type: ceremony.scheduled }
             send:
-              - email: { to: [partners], template: t, attach: [program-gali.pdf, gala/plan.pdf], list_unsubscribe: "<mailto:wypisz@example.org>, <https://example.org/u>" }
+              - email: { to: [partners, data.odbiorcy], template: t, attach: [program-gali.pdf, gala/plan.pdf], list_unsubscribe: "<mailto:wypisz@example.org>, <https://example.org/u>" }
               - webhook: { endpoint: hub }
 
         """
@@ -75,6 +75,7 @@ final class MessageOptionsConfigTests: XCTestCase {
                        EmailOptions(attach: ["program-gali.pdf", "gala/plan.pdf"],
                                     listUnsubscribe: "<mailto:wypisz@example.org>, <https://example.org/u>"))
         XCTAssertNil(config.rules.first?.emailOptions[1])
+        XCTAssertEqual(config.rules.first?.send.first, .email(to: ["partners", "data.odbiorcy"], template: "t"))
     }
 
     func testDefaultsWithoutTheNewKeys() throws {

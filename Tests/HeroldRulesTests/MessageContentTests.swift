@@ -124,4 +124,34 @@ final class MessageContentTests: XCTestCase {
                                 attachments: [AttachmentRef(name: "ż.pdf", path: "/x/ż.pdf")], replyTo: "c@example.org")
         XCTAssertEqual(try JSONDecoder().decode(EmailContent.self, from: JSONEncoder().encode(full)), full)
     }
+
+    func testRecipientsNamedByTheEventCarryTheirData() throws {
+        var rule = Rule(name: "r", match: [MatchCondition(path: "type", test: .oneOf(["ceremony.scheduled"]))],
+                        send: [.email(to: ["data.recipients", "partners"], template: "t")])
+        rule.emailOptions = [:]
+        var config = Fixtures.config(rules: [rule], recipients: ["partners": ["kwp@example.org"]])
+        config.recipientDetails = ["kwp@example.org": RecipientDetails(salutation: "Szanowny Panie Komendancie")]
+        let files = ["t/subject.mustache": "Zaproszenie\n",
+                     "t/text.mustache": "{{#recipient.salutation}}{{recipient.salutation}}{{/recipient.salutation}}{{^recipient.salutation}}Szanowni Państwo{{/recipient.salutation}} ({{recipient.institution}})\n"]
+        let engine = RuleEngine(config: config, templates: try TemplateSet.compile(config: config, files: files))
+        let event = try Fixtures.event(type: "ceremony.scheduled", data: ["recipients": .array([
+            .object(["address": "dyrektor@mops.example.org", "name": "Anna Żak", "institution": "MOPS w Łodzi",
+                     "salutation": "Szanowna Pani Dyrektor"]),
+            "Jan Kos <jan@example.org>",
+            "KWP <kwp@example.org>",  // also a partner: sent once, with the list data
+            .object(["name": "bez adresu"]),
+        ])])
+        let plan = engine.plan(event: event, now: Fixtures.date("2026-11-23T12:00:00+01:00"))
+        XCTAssertEqual(plan.map(\.recipient), ["dyrektor@mops.example.org", "jan@example.org", "kwp@example.org", "data.recipients"])
+        XCTAssertEqual(try email(plan[0]).text, "Szanowna Pani Dyrektor (MOPS w Łodzi)\n")
+        XCTAssertEqual(try email(plan[0]).to, "Anna Żak <dyrektor@mops.example.org>")
+        XCTAssertEqual(try email(plan[1]).text, "Szanowni Państwo ()\n")
+        XCTAssertEqual(try email(plan[2]).text, "Szanowny Panie Komendancie ()\n")
+        XCTAssertEqual(plan[3].state, .held)
+        XCTAssertTrue(plan[3].reason?.contains("no \"address\"") == true, plan[3].reason ?? "")
+
+        let without = engine.plan(event: try Fixtures.event(type: "ceremony.scheduled"), now: Fixtures.date("2026-11-23T12:00:00+01:00"))
+        XCTAssertEqual(without.map(\.state), [.held, .pending])
+        XCTAssertTrue(without[0].reason?.contains("has no data.recipients") == true)
+    }
 }
