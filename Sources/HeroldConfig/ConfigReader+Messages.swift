@@ -3,12 +3,15 @@ import HeroldCore
 import Yams
 
 extension ConfigReader {
-    static let smtpMessageKeys = ["auth", "token_file", "reply_to", "sender"]
+    static let smtpMessageKeys = ["auth", "token_file", "reply_to", "sender", "max_connections"]
     static let webhookMessageKeys = ["headers", "previous_secret_file"]
 
     /// `auth`, `token_file`, `reply_to`, `sender`; false when one of them is wrong.
     func readSMTPExtras(_ smtp: Fields, into config: inout SMTPConfig) -> Bool {
         var ok = true
+        if let node = smtp["max_connections"] {
+            if let value = int(node, at: "smtp.max_connections", in: 1...50) { config.maxConnections = value } else { ok = false }
+        }
         if let authNode = smtp["auth"], let text = string(authNode, at: "smtp.auth") {
             if let auth = SMTPAuth(rawValue: text.lowercased()) {
                 config.auth = auth

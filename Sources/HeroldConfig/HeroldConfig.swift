@@ -109,6 +109,8 @@ public struct SMTPConfig: Sendable, Equatable {
     public var replyTo: Mailbox?
     /// `Sender` of every email (who sends on behalf of `from`).
     public var sender: Mailbox?
+    /// SMTP sessions used at once (`max_connections`, default 1): messages wait and reuse them.
+    public var maxConnections = 1
 
     public init(url: String?, tls: TLSMode, from: Mailbox, username: String? = nil, passwordFile: URL? = nil,
                 outbox: URL? = nil, connectTimeout: Int = 10, timeout: Int = 60) {

@@ -5,9 +5,10 @@ import HeroldMessage
 import HeroldTransport
 
 extension Runtime {
-    /// `smtp.auth` and `smtp.token_file` onto the transport settings; the token itself is read
-    /// by the sender for every message (tokens expire within the hour).
+    /// `smtp.auth`, `smtp.token_file` and `smtp.max_connections` onto the transport settings;
+    /// the token itself is read by the sender for every message (tokens expire within the hour).
     static func applyAuth(_ smtp: SMTPConfig, to settings: inout SMTPSettings) {
+        settings.maxConnections = smtp.maxConnections
         settings.auth = smtp.auth.flatMap { SMTPAuthMechanism(rawValue: $0.rawValue) }
         settings.tokenFile = smtp.tokenFile?.path
     }

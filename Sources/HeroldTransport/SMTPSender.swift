@@ -4,12 +4,14 @@ import HeroldCore
 import HeroldMessage
 import Logging
 
-/// Sends email over SMTP through the shared `CurlEngine`. The engine's multi handle keeps
-/// connections in its cache, so messages to the same relay reuse one SMTP session.
+/// Sends email over SMTP through the shared `CurlEngine`. At most `maxConnections` messages
+/// go at once, and the engine's multi handle keeps connections in its cache, so messages to
+/// the relay reuse the same SMTP sessions instead of opening one each.
 public struct SMTPSender: EmailSender {
     public let settings: SMTPSettings
     private let engine: CurlEngine
     private let logger: Logger
+    private let limiter: ConnectionLimiter
 
     /// Fails at once if `settings` cannot work (scheme and TLS mode disagree).
     public init(settings: SMTPSettings, engine: CurlEngine, logger: Logger) throws(TransportSettingsError) {
@@ -17,6 +19,7 @@ public struct SMTPSender: EmailSender {
         self.settings = settings
         self.engine = engine
         self.logger = logger
+        self.limiter = ConnectionLimiter(limit: settings.maxConnections)
     }
 
     public func send(_ message: ComposedEmail) async throws(DeliveryFailure) -> String {
@@ -54,11 +57,14 @@ public struct SMTPSender: EmailSender {
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
         logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)"])
 
-        let result: Result<CurlResponse, CurlError>
-        do {
-            result = .success(try await engine.perform(.smtp(transfer)))
-        } catch {
-            result = .failure(error)
+        let engine = self.engine
+        let request = CurlRequest.smtp(transfer)
+        let result: Result<CurlResponse, CurlError> = try await limiter.run { () async throws(DeliveryFailure) in
+            do throws(CurlError) {
+                return .success(try await engine.perform(request))
+            } catch {
+                return .failure(error)
+            }
         }
         if let failure = FailureClassifier.classify(result, protocol: .smtp, now: Date()) {
             logger.debug("email not sent", metadata: ["failure.code": "\(failure.code)"])

@@ -28,6 +28,8 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
     public var totalTimeout: Duration
     /// A CA bundle to trust instead of the system's (a private relay's CA).
     public var caFile: String?
+    /// SMTP sessions used at once; later messages wait and reuse them (default 1).
+    public var maxConnections = 1
 
     public init(url: String, tls: TLSMode, username: String? = nil, password: String? = nil,
                 connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),

@@ -30,6 +30,7 @@ final class MessageOptionsConfigTests: XCTestCase {
           token_file: $CREDENTIALS_DIRECTORY/smtp-token
           reply_to: "Sekretariat Łódź <sekretariat@example.org>"
           sender: nadawca@example.org
+          max_connections: 3
         attachments:
           roots: [./zalaczniki, /srv/wspolne]
           max_bytes: 2048
@@ -62,6 +63,7 @@ final class MessageOptionsConfigTests: XCTestCase {
         XCTAssertEqual(config.smtp?.tokenFile?.path, "/run/credentials/herold.service/smtp-token")
         XCTAssertEqual(config.smtp?.replyTo?.description, "Sekretariat Łódź <sekretariat@example.org>")
         XCTAssertEqual(config.smtp?.sender?.address, "nadawca@example.org")
+        XCTAssertEqual(config.smtp?.maxConnections, 3)
         XCTAssertEqual(config.attachments.roots.map(\.path), ["/srv/herold/zalaczniki", "/srv/wspolne"])
         XCTAssertEqual(config.attachments.maxBytes, 2048)
         let hub = try XCTUnwrap(config.webhooks["hub"])
@@ -88,6 +90,7 @@ final class MessageOptionsConfigTests: XCTestCase {
         XCTAssertEqual(config.attachments.maxBytes, 10 << 20)
         XCTAssertNil(config.smtp?.auth)
         XCTAssertNil(config.smtp?.replyTo)
+        XCTAssertEqual(config.smtp?.maxConnections, 1)
     }
 
     func testMistakesAreReportedWithTheirLine() {

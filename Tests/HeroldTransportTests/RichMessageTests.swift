@@ -181,3 +181,23 @@ final class RichMessageTests: XCTestCase {
         XCTAssertThrowsError(try settings.validate())
     }
 }
+
+extension RichMessageTests {
+    func testParallelSendsWaitForTheOneConnectionInsteadOfOpeningMore() async throws {
+        let sink = try Sink("smtp_sink.py")
+        let engine = try CurlEngine()
+        let s = try sender(port: sink.port, engine: engine)
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for n in 1...6 {
+                let message = try compose(EmailContent(from: "a@example.org", to: "o\(n)@example.org", subject: "Nr \(n)", text: "x\n"),
+                                          id: "hd_par000\(n)")
+                group.addTask { try await s.send(message) }
+            }
+            for try await reply in group { XCTAssertTrue(reply.hasPrefix("250"), reply) }
+        }
+        let records = try sink.records()
+        XCTAssertEqual(records.count, 6)
+        XCTAssertEqual(Set(records.compactMap { $0["session"] as? Int }), [1])
+        XCTAssertEqual(records.compactMap { $0["session_messages"] as? Int }, Array(1...6))
+    }
+}

@@ -80,6 +80,9 @@ final class ExampleMessagesEndToEndTests: XCTestCase {
             XCTAssertTrue((mail["subject"] as? String ?? "").hasPrefix("Zaproszenie: Konferencja wojewódzka „Wspólne działanie"))
             XCTAssertTrue((mail["body_lf"] as? String ?? "").contains("W załączeniu: program-gali.pdf.\n"))
         }
+        // Six messages, all at once from the queue, over one SMTP session (smtp.max_connections: 1).
+        XCTAssertEqual(Set(mails.compactMap { $0["session"] as? Int }), [1])
+        XCTAssertEqual(mails.compactMap { $0["session_messages"] as? Int }, Array(1...6))
         let director = try XCTUnwrap(mails.first { ($0["rcpt_tos"] as? [String]) == ["sekretariat@rops.example.org"] })
         XCTAssertEqual(director["to"] as? String, "ROPS w Krakowie <sekretariat@rops.example.org>")
         XCTAssertTrue((director["body_lf"] as? String ?? "").hasPrefix("Szanowna Pani Dyrektor,\n"))
