@@ -36,8 +36,7 @@ public final class CurlEngine: Sendable {
 
     /// Runs one transfer to completion. A cancelled task aborts its transfer.
     public func perform(_ request: CurlRequest) async throws(CurlError) -> CurlResponse {
-        // Round robin: transfers to the same relay still share connections within a thread.
-        let shared = loops[Int(counter.wrappingAdd(1, ordering: .relaxed).oldValue % UInt64(loops.count))]
+        let shared = loops[loopIndex(for: request)]
         let id = shared.nextID()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: Transfer.Continuation) in
@@ -49,6 +48,19 @@ public final class CurlEngine: Sendable {
             _ = shared.submit(.cancel(id))
         }
         return try result.get()
+    }
+
+    /// Mail to one relay always goes through the same thread, whose multi handle caches the
+    /// relay's connection, so many messages share one SMTP session; HTTP goes round robin.
+    private func loopIndex(for request: CurlRequest) -> Int {
+        switch request {
+        case .smtp(let transfer):
+            var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a: stable across runs, unlike hashValue
+            for byte in transfer.url.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+            return Int(hash % UInt64(loops.count))
+        case .httpPost:
+            return Int(counter.wrappingAdd(1, ordering: .relaxed).oldValue % UInt64(loops.count))
+        }
     }
 
     /// Stops the engine thread; transfers still running fail with code 42, later ones at once.

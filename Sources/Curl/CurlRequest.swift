@@ -44,6 +44,10 @@ public struct SMTPTransfer: Sendable {
     public var tls: TLS
     public var username: String?
     public var password: String?
+    /// An OAuth 2 access token for SASL XOAUTH2 (with `username`).
+    public var bearer: String?
+    /// `AUTH=PLAIN`, `AUTH=LOGIN` or `AUTH=XOAUTH2` to pin the SASL mechanism; nil lets curl pick.
+    public var loginOptions: String?
     public var timeouts: CurlTimeouts
     /// A CA bundle to verify the server against instead of the system one.
     public var caFile: String?

@@ -80,6 +80,14 @@ final class Transfer {
         try handle.set(CURLOPT_USE_SSL, Int(smtp.tls == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
         if let username = smtp.username { try handle.set(CURLOPT_USERNAME, username) }
         if let password = smtp.password { try handle.set(CURLOPT_PASSWORD, password) }
+        if let bearer = smtp.bearer {
+            try Self.refuseControlCharacters(bearer, what: "OAuth token")
+            try handle.set(CURLOPT_XOAUTH2_BEARER, bearer)
+        }
+        if let options = smtp.loginOptions {
+            try Self.refuseControlCharacters(options, what: "login options")
+            try handle.set(CURLOPT_LOGIN_OPTIONS, options)
+        }
 
         upload = smtp.message
         try handle.set(CURLOPT_UPLOAD, 1)

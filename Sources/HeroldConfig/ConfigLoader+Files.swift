@@ -23,6 +23,7 @@ extension ConfigLoader {
                                           fix: "write a Standard Webhooks secret, e.g. from: echo \"whsec_$(head -c 32 /dev/urandom | base64)\""))
             }
         }
+        issues += checkMessageFiles(config)
         return issues.sorted { $0.line < $1.line }
     }
 

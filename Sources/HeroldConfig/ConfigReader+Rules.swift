@@ -31,6 +31,7 @@ extension ConfigReader {
             let match = rule["match"].flatMap { readMatch($0, at: "\(base).match") }
             let remind = rule["remind"].flatMap { readRemind($0, at: "\(base).remind") }
             var actions: [Action] = []
+            var emailOptions: [Int: EmailOptions] = [:]
             var actionsOK = rule["send"] != nil
             if let sendNode = rule["send"], let sends = sequence(sendNode, at: "\(base).send") {
                 if sends.isEmpty {
@@ -44,14 +45,22 @@ extension ConfigReader {
                     lines[context.path] = actionNode.mark?.line
                     if let action = readAction(actionNode, context, into: &config.templateReferences) {
                         actions.append(action)
+                        if case .email = action {
+                            if let options = readEmailOptions(actionNode, at: context.path) {
+                                if options != EmailOptions() { emailOptions[actionIndex] = options }
+                            } else {
+                                actionsOK = false
+                            }
+                        }
                     } else {
                         actionsOK = false
                     }
                 }
             }
             if let name, let match, actionsOK, rule["remind"] == nil || remind != nil {
-                config.rules.append(Rule(name: name, match: match, remind: remind, send: actions,
-                                         line: item.mark?.line ?? 0))
+                var rule = Rule(name: name, match: match, remind: remind, send: actions, line: item.mark?.line ?? 0)
+                rule.emailOptions = emailOptions
+                config.rules.append(rule)
             }
         }
     }
@@ -154,7 +163,7 @@ extension ConfigReader {
         switch kind {
         case "email":
             let path = "\(base).email"
-            guard let email = fields(value, at: path, known: ["to", "template"], required: ["to", "template"]) else {
+            guard let email = fields(value, at: path, known: ["to", "template", "attach", "list_unsubscribe"], required: ["to", "template"]) else {
                 return nil
             }
             if !context.hasSMTP {
@@ -175,6 +184,9 @@ extension ConfigReader {
                             ok = false
                         }
                     } else if context.listNames.contains(text) {
+                        recipients.append(text)
+                    } else if text.hasPrefix("data."), text.count > 5 {
+                        // Recipients the event names (`data.recipients`), checked per event.
                         recipients.append(text)
                     } else {
                         let defined = context.listNames.isEmpty ? "none" : context.listNames.joined(separator: ", ")

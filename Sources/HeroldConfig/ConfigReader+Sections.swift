@@ -4,7 +4,7 @@ import Yams
 
 extension ConfigReader {
     static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
-                                 "grace", "retry", "shutdown_timeout"]
+                                 "grace", "retry", "shutdown_timeout", "attachments"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -35,10 +35,12 @@ extension ConfigReader {
         if let node = top["smtp"] { config.smtp = readSMTP(node) }
         if let node = top["webhooks"] { config.webhooks = readWebhooks(node) }
         if let node = top["recipients"] { config.recipients = readRecipients(node) }
+        if let node = top["attachments"] { config.attachments = readAttachments(node) }
         if let node = top["rules"] { readRules(node, into: &config) }
         if let node = top["calendar"] { config.calendar = readCalendar(node) }
         readScheduling(top["grace"], into: &config)
         readRetryAndShutdown(top, into: &config)
+        config.recipientDetails = recipientDetails
         config.lines = lines
         return config
     }
@@ -49,6 +51,7 @@ extension ConfigReader {
     /// localhost, and to `starttls` (required, never silently plain) for any other host.
     func readSMTP(_ node: Node) -> SMTPConfig? {
         let known = ["url", "tls", "from", "username", "password_file", "outbox", "connect_timeout", "timeout"]
+            + Self.smtpMessageKeys
         guard let smtp = fields(node, at: "smtp", known: known, required: ["from"]) else { return nil }
         var ok = true
         var url: String?
@@ -121,7 +124,7 @@ extension ConfigReader {
         let username = smtp["username"].flatMap { string($0, at: "smtp.username") }
         let passwordFile = smtp["password_file"].flatMap { path($0, at: "smtp.password_file", credential: true) }
         let outbox = smtp["outbox"].flatMap { path($0, at: "smtp.outbox") }
-        if smtp["username"] != nil, smtp["password_file"] == nil {
+        if smtp["username"] != nil, smtp["password_file"] == nil, smtp["token_file"] == nil {
             issue(section: "smtp", node, "smtp: username is set but password_file is not",
                   fix: "add \"password_file: secrets/smtp-password\" (a file holding only the password)")
             ok = false
@@ -137,8 +140,9 @@ extension ConfigReader {
         let connectTimeout = smtp["connect_timeout"].flatMap { int($0, at: "smtp.connect_timeout", in: 1...600) }
         let timeout = smtp["timeout"].flatMap { int($0, at: "smtp.timeout", in: 1...3600) }
         guard ok, let from else { return nil }
-        return SMTPConfig(url: url, tls: tls, from: from, username: username, passwordFile: passwordFile,
-                          outbox: outbox, connectTimeout: connectTimeout ?? 10, timeout: timeout ?? 60)
+        var config = SMTPConfig(url: url, tls: tls, from: from, username: username, passwordFile: passwordFile,
+                                outbox: outbox, connectTimeout: connectTimeout ?? 10, timeout: timeout ?? 60)
+        return readSMTPExtras(smtp, into: &config) ? config : nil
     }
 
     // MARK: webhooks
@@ -147,7 +151,7 @@ extension ConfigReader {
         guard let list = entries(node, at: "webhooks") else { return [:] }
         declaredWebhooks = list.map(\.0)
         var result: [String: WebhookConfig] = [:]
-        let known = ["url", "secret_file", "allow_private", "outbox", "connect_timeout", "timeout"]
+        let known = ["url", "secret_file", "allow_private", "outbox", "connect_timeout", "timeout"] + Self.webhookMessageKeys
         for (name, keyNode, value) in list {
             let base = "webhooks.\(name)"
             let validName = identifier(name, node: keyNode, at: base, what: "webhook")
@@ -176,8 +180,9 @@ extension ConfigReader {
             let connectTimeout = hook["connect_timeout"].flatMap { int($0, at: "\(base).connect_timeout", in: 1...600) }
             let timeout = hook["timeout"].flatMap { int($0, at: "\(base).timeout", in: 1...3600) }
             if validName, let url, let secret {
-                result[name] = WebhookConfig(name: name, url: url, secretFile: secret, allowPrivate: allowPrivate,
-                                             outbox: outbox, connectTimeout: connectTimeout ?? 10, timeout: timeout ?? 30)
+                var config = WebhookConfig(name: name, url: url, secretFile: secret, allowPrivate: allowPrivate,
+                                           outbox: outbox, connectTimeout: connectTimeout ?? 10, timeout: timeout ?? 30)
+                if readWebhookExtras(hook, at: base, into: &config) { result[name] = config }
             }
         }
         return result
@@ -211,12 +216,13 @@ extension ConfigReader {
                 continue
             }
             let validName = identifier(name, node: keyNode, at: base, what: "recipient list")
-            guard let items = stringList(value, at: base) else { continue }
+            guard let items = recipientItems(value, at: base) else { continue }
             var addresses: [String] = []
             var seen: Set<String> = []
-            for (index, (text, itemNode)) in items.enumerated() {
+            for (index, (text, itemNode, details)) in items.enumerated() {
                 do {
                     let mailbox = try Mailbox.parse(text)
+                    if let details { recipientDetails[mailbox.address.lowercased()] = details }
                     if !seen.insert(mailbox.address.lowercased()).inserted {
                         issue(itemNode, "\(base)[\(index)]: \(mailbox.address) is already in this list",
                               fix: "remove the repeated address; it would get the same email twice")

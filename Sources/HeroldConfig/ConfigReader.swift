@@ -15,6 +15,8 @@ final class ConfigReader {
     /// Names written under `recipients:` and `webhooks:`, valid or not, in file order.
     var declaredLists: [String] = []
     var declaredWebhooks: [String] = []
+    /// Data of list entries written as maps, by lower-cased address.
+    var recipientDetails: [String: RecipientDetails] = [:]
 
     init(file: String, directory: URL, environment: [String: String]) {
         self.file = file

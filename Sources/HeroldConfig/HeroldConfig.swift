@@ -20,6 +20,10 @@ public struct HeroldConfig: Sendable {
     public var webhooks: [String: WebhookConfig]
     /// Named recipient lists: name -> addresses.
     public var recipients: [String: [String]]
+    /// Data written with list entries in map form, by lower-cased address.
+    public var recipientDetails: [String: RecipientDetails] = [:]
+    /// `attachments:` (folders and size cap).
+    public var attachments = AttachmentsConfig()
     public var rules: [Rule]
     public var calendar: [CalendarEntry]
     /// Every template a rule names, with where, so `herold check` can point at a missing one.
@@ -104,6 +108,16 @@ public struct SMTPConfig: Sendable, Equatable {
     /// Seconds to connect, and for the whole transfer.
     public var connectTimeout: Int
     public var timeout: Int
+    /// `auth:`; nil means PLAIN or LOGIN as the server offers, when `username` is set.
+    public var auth: SMTPAuth?
+    /// File holding an OAuth 2 access token, for `auth: xoauth2`.
+    public var tokenFile: URL?
+    /// `Reply-To` of every email.
+    public var replyTo: Mailbox?
+    /// `Sender` of every email (who sends on behalf of `from`).
+    public var sender: Mailbox?
+    /// SMTP sessions used at once (`max_connections`, default 1): messages wait and reuse them.
+    public var maxConnections = 1
 
     public init(url: String?, tls: TLSMode, from: Mailbox, username: String? = nil, passwordFile: URL? = nil,
                 outbox: URL? = nil, connectTimeout: Int = 10, timeout: Int = 60) {
@@ -131,6 +145,10 @@ public struct WebhookConfig: Sendable, Equatable {
     public var outbox: URL?
     public var connectTimeout: Int
     public var timeout: Int
+    /// Extra headers sent with every request (`headers:`).
+    public var headers: [ExtraHeader] = []
+    /// The old secret during key rotation: requests carry a signature by each.
+    public var previousSecretFile: URL?
 
     public init(name: String, url: String, secretFile: URL, allowPrivate: Bool = false, outbox: URL? = nil,
                 connectTimeout: Int = 10, timeout: Int = 30) {
@@ -152,6 +170,8 @@ public struct Rule: Sendable, Equatable {
     public var send: [Action]
     /// Line of the rule in the config file, for messages.
     public var line: Int
+    /// Options of `email:` actions, by index in `send`.
+    public var emailOptions: [Int: EmailOptions] = [:]
 
     public init(name: String, match: [MatchCondition], remind: Remind? = nil, send: [Action], line: Int = 0) {
         self.name = name

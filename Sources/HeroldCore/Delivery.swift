@@ -45,6 +45,7 @@ public struct DeliveryID: Hashable, Sendable, Codable, RawRepresentable, CustomS
 }
 
 /// An email, rendered: everything needed to build the RFC 5322 message at send time.
+/// Fields added after 0.1 decode with defaults, so journal rows written by 0.1 still load.
 public struct EmailContent: Sendable, Equatable, Codable {
     /// `From` header, e.g. `Powiadomienia ROPS <powiadomienia@example.org>`.
     public var from: String
@@ -52,11 +53,62 @@ public struct EmailContent: Sendable, Equatable, Codable {
     public var to: String
     public var subject: String
     public var text: String
-    public init(from: String, to: String, subject: String, text: String) {
+    /// The HTML alternative (from `html.mustache`); the text part is always sent too.
+    public var html: String?
+    /// Files attached, read when the message is composed.
+    public var attachments: [AttachmentRef]
+    /// `Reply-To` header, a mailbox.
+    public var replyTo: String?
+    /// `Sender` header, a mailbox (who actually sends on behalf of `From`).
+    public var sender: String?
+    /// `List-Unsubscribe` value, e.g. `<mailto:wypisz@example.org>, <https://example.org/u>`.
+    public var listUnsubscribe: String?
+
+    public init(from: String, to: String, subject: String, text: String, html: String? = nil,
+                attachments: [AttachmentRef] = [], replyTo: String? = nil, sender: String? = nil,
+                listUnsubscribe: String? = nil) {
         self.from = from
         self.to = to
         self.subject = subject
         self.text = text
+        self.html = html
+        self.attachments = attachments
+        self.replyTo = replyTo
+        self.sender = sender
+        self.listUnsubscribe = listUnsubscribe
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case from, to, subject, text, html, attachments, replyTo, sender, listUnsubscribe
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        from = try c.decode(String.self, forKey: .from)
+        to = try c.decode(String.self, forKey: .to)
+        subject = try c.decode(String.self, forKey: .subject)
+        text = try c.decode(String.self, forKey: .text)
+        html = try c.decodeIfPresent(String.self, forKey: .html)
+        attachments = try c.decodeIfPresent([AttachmentRef].self, forKey: .attachments) ?? []
+        replyTo = try c.decodeIfPresent(String.self, forKey: .replyTo)
+        sender = try c.decodeIfPresent(String.self, forKey: .sender)
+        listUnsubscribe = try c.decodeIfPresent(String.self, forKey: .listUnsubscribe)
+    }
+}
+
+/// A file to attach: the name the recipient sees and the checked path it is read from.
+public struct AttachmentRef: Sendable, Equatable, Codable {
+    /// File name shown to the recipient (may hold Polish letters).
+    public var name: String
+    /// Absolute path, already resolved inside an allowed folder (no symlink leads out).
+    public var path: String
+    /// Largest size accepted when the bytes are read, in bytes.
+    public var maxBytes: Int
+
+    public init(name: String, path: String, maxBytes: Int = 10 << 20) {
+        self.name = name
+        self.path = path
+        self.maxBytes = maxBytes
     }
 }
 

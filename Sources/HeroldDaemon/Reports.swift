@@ -8,6 +8,8 @@ public struct PreviewItem: Sendable {
     public var json: [String: Any] { fields.mapValues { $0 } }
     public let text: String
     private let fields: [String: any Sendable]
+    /// The exact bytes the outbox would write (`ID.eml` / `ID.http`), for `preview --out`.
+    public private(set) var file: (name: String, bytes: Data)?
 
     init(delivery: Delivery, runtime: Runtime, now: Date) {
         var f: [String: any Sendable] = [
@@ -32,6 +34,7 @@ public struct PreviewItem: Sendable {
             case .success(let bytes):
                 let raw = String(decoding: bytes, as: UTF8.self)
                 f["message"] = raw
+                file = ("\(delivery.id.rawValue).eml", bytes)
                 lines.append("From: \(email.from)\nTo: \(email.to)\nSubject: \(email.subject)\n\n\(email.text)")
             case .failure(let failure):
                 f["state"] = DeliveryState.held.rawValue
@@ -45,6 +48,9 @@ public struct PreviewItem: Sendable {
             let body = String(decoding: hook.body, as: UTF8.self)
             f["body"] = body
             lines.append("POST \(runtime.config.webhooks[hook.endpoint]?.url ?? "?")\nContent-Type: \(hook.contentType)\n\n\(body)")
+            if let request = runtime.previewRequest(delivery, hook: hook, date: delivery.notBefore > now ? delivery.notBefore : now) {
+                file = ("\(delivery.id.rawValue).http", request.httpBytes())
+            }
         case nil:
             lines.append("HELD: \(delivery.reason ?? "not rendered")")
         }

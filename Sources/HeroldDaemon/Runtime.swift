@@ -16,6 +16,8 @@ struct Runtime: Sendable {
     let emailSender: (any EmailSender)?
     let webhookSenders: [String: any WebhookSender]
     let webhookSecrets: [String: WebhookSecret]
+    /// Old secrets during key rotation (`previous_secret_file`), by endpoint.
+    var previousWebhookSecrets: [String: WebhookSecret] = [:]
 
     static func compileTemplates(_ config: HeroldConfig) throws(ConfigErrors) -> TemplateSet {
         try TemplateSet.compile(config: config)
@@ -54,10 +56,11 @@ struct Runtime: Sendable {
                 if let file = smtp.passwordFile {
                     password = (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
                 }
-                let settings = SMTPSettings(
+                var settings = SMTPSettings(
                     url: url, tls: SMTPSettings.TLSMode(rawValue: smtp.tls.rawValue) ?? .starttls,
                     username: smtp.username, password: password,
                     connectTimeout: .seconds(smtp.connectTimeout), totalTimeout: .seconds(smtp.timeout))
+                applyAuth(smtp, to: &settings)
                 do {
                     emailSender = try SMTPSender(settings: settings, engine: curl, logger: logger)
                 } catch {
@@ -85,10 +88,13 @@ struct Runtime: Sendable {
                 webhookSenders[name] = HTTPWebhookSender(settings: settings, engine: curl, logger: logger)
             }
         }
+        let previous = previousSecrets(config, issues: &issues)
         if !issues.isEmpty { throw ConfigErrors(issues) }
-        return Runtime(config: config, engine: RuleEngine(config: config, templates: templates),
-                       composer: EmailComposer(timeZone: config.timezone), emailSender: emailSender,
-                       webhookSenders: webhookSenders, webhookSecrets: secrets)
+        var runtime = Runtime(config: config, engine: RuleEngine(config: config, templates: templates),
+                              composer: EmailComposer(timeZone: config.timezone), emailSender: emailSender,
+                              webhookSenders: webhookSenders, webhookSecrets: secrets)
+        runtime.previousWebhookSecrets = previous
+        return runtime
     }
 
     /// The event's deliveries, each email already composed once so that one that cannot be
@@ -133,7 +139,9 @@ struct Runtime: Sendable {
                 do {
                     request = try WebhookRequest.build(url: endpoint.url, secret: secret, id: delivery.id, timestamp: now,
                                                        contentType: hook.contentType, body: hook.body,
-                                                       allowPrivate: endpoint.allowPrivate)
+                                                       allowPrivate: endpoint.allowPrivate,
+                                                       previousSecret: previousWebhookSecrets[hook.endpoint],
+                                                       extraHeaders: endpoint.headers.map { HeaderField(name: $0.name, value: $0.value) })
                 } catch { throw error.deliveryFailure }
                 return .success(try await sender.send(request))
             case nil:

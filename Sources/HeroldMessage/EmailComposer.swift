@@ -24,19 +24,67 @@ public struct EmailComposer: Sendable {
         var head = ""
         head += "Date: \(RFC5322Date.format(date, timeZone: timeZone))\r\n"
         head += Self.addressField(name: "From", from)
+        if let sender = content.sender {
+            try Self.refuseControls(sender, field: "Sender")
+            head += Self.addressField(name: "Sender", try Self.mailbox(sender, field: "Sender"))
+        }
         head += Self.addressField(name: "To", to)
+        if let replyTo = content.replyTo {
+            try Self.refuseControls(replyTo, field: "Reply-To")
+            head += Self.addressField(name: "Reply-To", try Self.mailbox(replyTo, field: "Reply-To"))
+        }
         head += HeaderEncoding.unstructuredField(name: "Subject", value: content.subject)
         head += "Message-ID: \(messageID)\r\n"
+        if let unsubscribe = content.listUnsubscribe {
+            head += try Self.listUnsubscribeFields(unsubscribe)
+        }
         head += "MIME-Version: 1.0\r\n"
-        head += "Content-Type: text/plain; charset=utf-8\r\n"
-        head += "Content-Transfer-Encoding: quoted-printable\r\n"
         head += "Auto-Submitted: auto-generated\r\n"
 
-        var body = QuotedPrintable.encode(content.text)
-        if !body.hasSuffix("\r\n") { body += "\r\n" }
-        let bytes = Data((head + "\r\n" + body).utf8)
+        var root = try Self.body(content, id: id)
+        if root.headers.first?.hasPrefix("Content-Type: multipart/") == true {
+            root.body = "This is a multi-part message in MIME format.\r\n" + root.body
+        }
+        let bytes = Data((head + root.serialized).utf8)
         return ComposedEmail(deliveryID: id, envelopeFrom: from.address, recipient: to.address,
                              messageID: messageID, bytes: bytes)
+    }
+
+    /// text/plain alone; with HTML, multipart/alternative (text first, as RFC 2046 orders
+    /// plainest first); with attachments, multipart/mixed around that.
+    static func body(_ content: EmailContent, id: DeliveryID) throws(MessageError) -> MIMEPart {
+        var main = MIMEPart.text(content.text, subtype: "plain")
+        if let html = content.html {
+            main = try MIMEPart.multipart("alternative", boundary: "=_herold_alt_\(id.rawValue)",
+                                          parts: [main, MIMEPart.text(html, subtype: "html")])
+        }
+        guard !content.attachments.isEmpty else { return main }
+        var parts = [main]
+        for ref in content.attachments {
+            try refuseControls(ref.name, field: "attachment name")
+            parts.append(MIMEPart.attachment(name: ref.name, bytes: try AttachmentReader.read(ref)))
+        }
+        return try MIMEPart.multipart("mixed", boundary: "=_herold_mix_\(id.rawValue)", parts: parts)
+    }
+
+    /// `List-Unsubscribe` (RFC 2369), and `List-Unsubscribe-Post` (RFC 8058 one-click) when
+    /// an https URL is offered. Only `<...>` items of ASCII are accepted.
+    static func listUnsubscribeFields(_ value: String) throws(MessageError) -> String {
+        try refuseControls(value, field: "List-Unsubscribe")
+        let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !items.isEmpty, value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }),
+              items.allSatisfy({ $0.count > 2 && $0.hasPrefix("<") && $0.hasSuffix(">")
+                  && !$0.dropFirst().dropLast().contains(where: { "<> ".contains($0) }) })
+        else {
+            throw .invalidAddress(field: "List-Unsubscribe",
+                                  reason: "expected <mailto:...> and/or <https://...> items separated by commas")
+        }
+        var out = HeaderEncoding.fold(prefix: "List-Unsubscribe: ",
+                                      tokens: items.enumerated().map { $0.offset < items.count - 1 ? $0.element + "," : $0.element })
+        if items.contains(where: { $0.lowercased().hasPrefix("<https:") }) {
+            out += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+        }
+        return out
     }
 
     /// CR, LF and NUL get their own error: they are how header and SMTP command injection is done.

@@ -16,6 +16,10 @@ public enum MessageError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidURL(String)
     /// A webhook URL naming a loopback, private, link-local or metadata address.
     case addressNotAllowed(host: String, reason: String)
+    /// An attachment that cannot be read (missing, not a regular file, too big).
+    case attachment(name: String, reason: String)
+    /// An extra webhook header that is not a token or is one herold sets itself.
+    case invalidHeader(String)
 
     public var description: String {
         switch self {
@@ -33,6 +37,10 @@ public enum MessageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "webhook URL: \(why)"
         case .addressNotAllowed(let host, let reason):
             return "webhook URL host \(host) is \(reason); set allow_private: true to allow it"
+        case .attachment(let name, let reason):
+            return "attachment \"\(name)\": \(reason)"
+        case .invalidHeader(let name):
+            return "webhook header \"\(name)\" is not allowed (not a header name, or set by herold itself)"
         }
     }
 
@@ -41,6 +49,8 @@ public enum MessageError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .addressNotAllowed:
             return DeliveryFailure(kind: .permanent, code: "webhook.address-refused", message: description)
+        case .attachment:
+            return DeliveryFailure(kind: .permanent, code: "message.attachment", message: description)
         default:
             return DeliveryFailure(kind: .permanent, code: "message.invalid", message: description)
         }

@@ -33,22 +33,41 @@ public struct WebhookRequest: Sendable, Equatable {
     }
 
     /// Builds and signs the request: `webhook-id` is the delivery id (stable across retries),
-    /// `webhook-timestamp` is `timestamp` (fresh per attempt).
+    /// `webhook-timestamp` is `timestamp` (fresh per attempt). With `previousSecret` (key
+    /// rotation) `webhook-signature` holds both signatures, the new one first, space-separated.
+    /// `extraHeaders` follow ours; CR/LF and names herold sets itself are refused.
     public static func build(url: String, secret: WebhookSecret, id: DeliveryID, timestamp: Date,
-                             contentType: String, body: Data, allowPrivate: Bool) throws(MessageError) -> WebhookRequest {
+                             contentType: String, body: Data, allowPrivate: Bool,
+                             previousSecret: WebhookSecret? = nil,
+                             extraHeaders: [HeaderField] = []) throws(MessageError) -> WebhookRequest {
         let parsed = try WebhookURL.parse(url)
         try parsed.checkAllowed(allowPrivate: allowPrivate)
         try EmailComposer.refuseControls(contentType, field: "Content-Type")
         guard id.isSafeToken else { throw .invalidDeliveryID(id.rawValue) }
         let seconds = Int64(timestamp.timeIntervalSince1970.rounded(.down))
-        let signature = WebhookSignature.sign(secret: secret, id: id.rawValue, timestamp: seconds, body: body)
-        let headers = [
+        var signature = WebhookSignature.sign(secret: secret, id: id.rawValue, timestamp: seconds, body: body)
+        if let previousSecret {
+            signature += " " + WebhookSignature.sign(secret: previousSecret, id: id.rawValue, timestamp: seconds, body: body)
+        }
+        var headers = [
             HeaderField(name: "Content-Type", value: contentType),
             HeaderField(name: "User-Agent", value: userAgent),
             HeaderField(name: "webhook-id", value: id.rawValue),
             HeaderField(name: "webhook-timestamp", value: String(seconds)),
             HeaderField(name: "webhook-signature", value: signature),
         ]
+        let reserved = Set(headers.map { $0.name.lowercased() } + ["host", "content-length", "transfer-encoding", "connection", "expect"])
+        let token = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".unicodeScalars)
+        for header in extraHeaders {
+            try EmailComposer.refuseControls(header.name, field: "header name")
+            try EmailComposer.refuseControls(header.value, field: header.name)
+            let lower = header.name.lowercased()
+            guard !header.name.isEmpty, header.name.unicodeScalars.allSatisfy({ token.contains($0) }),
+                  !reserved.contains(lower), !lower.hasPrefix("webhook-") else {
+                throw .invalidHeader(header.name)
+            }
+            headers.append(header)
+        }
         return WebhookRequest(deliveryID: id, url: parsed, headers: headers, body: body,
                               allowPrivateAddresses: allowPrivate)
     }

@@ -4,22 +4,41 @@ import HeroldCore
 
 extension RuleEngine {
     /// The rendered message for one recipient, or why it cannot be built. Never a partial message.
-    func render(event: CloudEvent, rule: Rule, action: Action, recipient: Recipient,
+    func render(event: CloudEvent, rule: Rule, action: Action, index: Int, recipient: Recipient,
                 reminder: ReminderTime?, field: JSONValue?) -> Result<DeliveryPayload, DeliveryHold> {
         switch (action, recipient) {
-        case (.email(_, let name), .address(let address, let mailbox)):
+        case (.email(_, let name), .address(let address, let mailbox, let eventDetails)):
             guard let smtp = config.smtp else {
                 return .failure(DeliveryHold(reason: "no smtp section in the config, so email cannot be sent"))
             }
             guard let email = templates.emails[name] else {
                 return .failure(DeliveryHold(reason: "template \"\(name)\" is not loaded (templates/\(name)/subject.mustache and text.mustache)"))
             }
-            let context = TemplateContext(event: event, rule: rule.name, recipient: ["address": address, "name": mailbox.displayName ?? ""],
+            var fields = ["address": address, "name": mailbox.displayName ?? ""]
+            if let details = eventDetails ?? config.recipientDetails[address.lowercased()] {
+                fields.merge(details.templateFields) { _, new in new }
+            }
+            let options = rule.emailOptions[index] ?? EmailOptions()
+            let files: [AttachmentRef]
+            switch attachments(for: options, event: event) {
+            case .success(let refs): files = refs
+            case .failure(let hold): return .failure(hold)
+            }
+            var context = TemplateContext(event: event, rule: rule.name, recipient: fields,
                                           reminder: reminder, reminderField: field, timeZone: config.timezone)
+            // `{{#attachments.0}}W załączeniu: {{pl_lista(attachments)}}.{{/attachments.0}}`
+            if !files.isEmpty, case .object(var root) = context.root {
+                root["attachments"] = .array(files.map { .object(["name": .string($0.name)]) })
+                context.root = .object(root)
+            }
             do throws(TemplateFailure) {
                 let content = try Self.renderEmail(email, context: context)
+                let html = try Self.renderHTML(email, context: context)
                 return .success(.email(EmailContent(from: smtp.from.description, to: mailbox.description,
-                                                    subject: content.subject, text: content.text)))
+                                                    subject: content.subject, text: content.text, html: html,
+                                                    attachments: files, replyTo: smtp.replyTo?.description,
+                                                    sender: smtp.sender?.description,
+                                                    listUnsubscribe: options.listUnsubscribe)))
             } catch {
                 return .failure(DeliveryHold(reason: error.description))
             }
@@ -43,6 +62,33 @@ extension RuleEngine {
         }
     }
 
+    /// The rule's `attach:` files, then the event's `data.attachments`, each once.
+    func attachments(for options: EmailOptions, event: CloudEvent) -> Result<[AttachmentRef], DeliveryHold> {
+        var paths = options.attach
+        switch event.value(at: "data.attachments") {
+        case nil, .null?: break
+        case .array(let items)?:
+            for item in items {
+                guard let text = item.stringValue else {
+                    return .failure(DeliveryHold(reason: "data.attachments must be a list of file names (texts), found \(item.scalarText ?? "a JSON container")"))
+                }
+                paths.append(text)
+            }
+        case .string(let text)?: paths.append(text)
+        default:
+            return .failure(DeliveryHold(reason: "data.attachments must be a list of file names relative to attachments.roots"))
+        }
+        var refs: [AttachmentRef] = []
+        var seen: Set<String> = []
+        for path in paths where seen.insert(path).inserted {
+            switch AttachmentResolver(config: config.attachments).resolve(path) {
+            case .success(let ref): refs.append(ref)
+            case .failure(let reason): return .failure(DeliveryHold(reason: reason.description))
+            }
+        }
+        return .success(refs)
+    }
+
     /// Subject (one line, trimmed, not empty) and text (not empty) of an email.
     public static func renderEmail(_ email: TemplateSet.Email, context: TemplateContext)
         throws(TemplateFailure) -> (subject: String, text: String) {
@@ -63,7 +109,6 @@ extension RuleEngine {
     }
 
     /// The HTML alternative of an email, when the template has `html.mustache` (values HTML-escaped).
-    /// `EmailContent` has no place for it yet; the composer can call this with the same context.
     public static func renderHTML(_ email: TemplateSet.Email, context: TemplateContext) throws(TemplateFailure) -> String? {
         guard let html = email.html else { return nil }
         let output = try html.render(context).get()

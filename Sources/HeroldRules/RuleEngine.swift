@@ -45,7 +45,7 @@ public struct RuleEngine: Sendable {
         for rule in matchingRules(event) {
             let timing = timing(for: rule, event: event, now: now)
             for (index, action) in rule.send.enumerated() {
-                for recipient in recipients(of: action) {
+                for recipient in recipients(of: action, event: event) {
                     deliveries += plan(event: event, rule: rule, action: action, index: index,
                                        recipient: recipient, timing: timing, now: now)
                 }
@@ -80,22 +80,24 @@ public struct RuleEngine: Sendable {
 
     /// One recipient of an action: an address, an endpoint, or an entry that cannot be used.
     enum Recipient: Equatable {
-        /// The bare address (the delivery's recipient) and the mailbox as written, for `To`.
-        case address(String, mailbox: Mailbox)
+        /// The bare address (the delivery's recipient), the mailbox as written, for `To`, and
+        /// the data the event gave with it (`to: [data.FIELD]`).
+        case address(String, mailbox: Mailbox, details: RecipientDetails? = nil)
         case endpoint(String)
         case unusable(String, reason: String)
 
         var name: String {
             switch self {
-            case .address(let a, _): return a
+            case .address(let a, _, _): return a
             case .endpoint(let e): return e
             case .unusable(let n, _): return n
             }
         }
     }
 
-    /// Expands list names, keeps each address once (domain compared case-insensitively).
-    func recipients(of action: Action) -> [Recipient] {
+    /// Expands list names and `data.FIELD` entries (recipients the event names), keeps each
+    /// address once (domain compared case-insensitively).
+    func recipients(of action: Action, event: CloudEvent? = nil) -> [Recipient] {
         switch action {
         case .webhook(let endpoint, _):
             if config.webhooks[endpoint] == nil {
@@ -105,7 +107,7 @@ public struct RuleEngine: Sendable {
         case .email(let to, _):
             var out: [Recipient] = []
             var seen: Set<String> = []
-            func add(_ entry: String) {
+            func add(_ entry: String, details: RecipientDetails? = nil) {
                 let mailbox: Mailbox
                 do {
                     mailbox = try Mailbox.parse(entry)
@@ -119,13 +121,23 @@ public struct RuleEngine: Sendable {
                 let address = mailbox.address
                 let at = address.lastIndex(of: "@") ?? address.endIndex
                 let key = String(address[..<at]) + address[at...].lowercased()
-                if seen.insert(key).inserted { out.append(.address(address, mailbox: mailbox)) }
+                if seen.insert(key).inserted { out.append(.address(address, mailbox: mailbox, details: details)) }
             }
             for entry in to {
-                if entry.contains("@") {
+                if entry.hasPrefix("data.") {
+                    for item in Self.eventRecipients(entry, in: event) {
+                        switch item {
+                        case .success(let (text, details)): add(text, details: details)
+                        case .failure(let hold):
+                            if seen.insert("invalid:" + entry + hold.reason).inserted {
+                                out.append(.unusable(entry, reason: hold.reason))
+                            }
+                        }
+                    }
+                } else if entry.contains("@") {
                     add(entry)
                 } else if let list = config.recipients[entry] {
-                    list.forEach(add)
+                    list.forEach { add($0) }
                 } else if seen.insert("list:" + entry).inserted {
                     out.append(.unusable(entry, reason: "recipient list \"\(entry)\" is not defined under recipients"))
                 }
@@ -159,13 +171,13 @@ public struct RuleEngine: Sendable {
         }
         switch timing {
         case .now:
-            return [delivery(nil, render(event: event, rule: rule, action: action, recipient: recipient,
+            return [delivery(nil, render(event: event, rule: rule, action: action, index: index, recipient: recipient,
                                          reminder: nil, field: nil))]
         case .invalid(let reason):
             return [delivery(nil, .failure(DeliveryHold(reason: reason)))]
         case .reminders(let times, let field):
             return times.map { time in
-                delivery(time.sendAt, render(event: event, rule: rule, action: action, recipient: recipient,
+                delivery(time.sendAt, render(event: event, rule: rule, action: action, index: index, recipient: recipient,
                                              reminder: time, field: field))
             }
         }

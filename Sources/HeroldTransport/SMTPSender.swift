@@ -4,11 +4,14 @@ import HeroldCore
 import HeroldMessage
 import Logging
 
-/// Sends email over SMTP through the shared `CurlEngine`, one connection attempt per message.
+/// Sends email over SMTP through the shared `CurlEngine`. At most `maxConnections` messages
+/// go at once, and the engine's multi handle keeps connections in its cache, so messages to
+/// the relay reuse the same SMTP sessions instead of opening one each.
 public struct SMTPSender: EmailSender {
     public let settings: SMTPSettings
     private let engine: CurlEngine
     private let logger: Logger
+    private let limiter: ConnectionLimiter
 
     /// Fails at once if `settings` cannot work (scheme and TLS mode disagree).
     public init(settings: SMTPSettings, engine: CurlEngine, logger: Logger) throws(TransportSettingsError) {
@@ -16,6 +19,7 @@ public struct SMTPSender: EmailSender {
         self.settings = settings
         self.engine = engine
         self.logger = logger
+        self.limiter = ConnectionLimiter(limit: settings.maxConnections)
     }
 
     public func send(_ message: ComposedEmail) async throws(DeliveryFailure) -> String {
@@ -33,20 +37,34 @@ public struct SMTPSender: EmailSender {
         case .starttls: .starttls
         case .tls: .implicit
         }
-        let transfer = SMTPTransfer(
+        var transfer = SMTPTransfer(
             url: settings.url, mailFrom: message.envelopeFrom, recipient: message.recipient,
             message: Array(message.bytes), tls: tls, username: settings.username, password: settings.password,
             timeouts: CurlTimeouts(connect: settings.connectTimeout, total: settings.totalTimeout),
             caFile: settings.caFile)
+        transfer.bearer = settings.bearer
+        if let tokenFile = settings.tokenFile {
+            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+                // The refresh helper may be rewriting it; the next attempt will read it again.
+                throw DeliveryFailure(kind: .transient, code: "smtp.token",
+                                      message: "cannot read the OAuth token from \(tokenFile) (or it is empty)")
+            }
+            transfer.bearer = token
+        }
+        transfer.loginOptions = settings.auth?.loginOptions
         var logger = logger
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
         logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)"])
 
-        let result: Result<CurlResponse, CurlError>
-        do {
-            result = .success(try await engine.perform(.smtp(transfer)))
-        } catch {
-            result = .failure(error)
+        let engine = self.engine
+        let request = CurlRequest.smtp(transfer)
+        let result: Result<CurlResponse, CurlError> = try await limiter.run { () async throws(DeliveryFailure) in
+            do throws(CurlError) {
+                return .success(try await engine.perform(request))
+            } catch {
+                return .failure(error)
+            }
         }
         if let failure = FailureClassifier.classify(result, protocol: .smtp, now: Date()) {
             logger.debug("email not sent", metadata: ["failure.code": "\(failure.code)"])

@@ -15,12 +15,21 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
     public var tls: TLSMode
     public var username: String?
     public var password: String?
+    /// SASL mechanism to use; nil lets curl pick what the server offers.
+    public var auth: SMTPAuthMechanism?
+    /// OAuth 2 access token, for `.xoauth2`.
+    public var bearer: String?
+    /// File holding the OAuth 2 access token, read again for every message, so a helper that
+    /// refreshes the (short-lived) token only has to rewrite the file. Wins over `bearer`.
+    public var tokenFile: String?
     /// Limit for connecting (DNS, TCP, TLS handshake).
     public var connectTimeout: Duration
     /// Limit for one whole message transfer.
     public var totalTimeout: Duration
     /// A CA bundle to trust instead of the system's (a private relay's CA).
     public var caFile: String?
+    /// SMTP sessions used at once; later messages wait and reuse them (default 1).
+    public var maxConnections = 1
 
     public init(url: String, tls: TLSMode, username: String? = nil, password: String? = nil,
                 connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),
@@ -36,7 +45,7 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
 
     /// Never shows the password.
     public var description: String {
-        "SMTPSettings(url: \(url), tls: \(tls.rawValue), username: \(username ?? "-"), password: \(password == nil ? "-" : "<redacted>"))"
+        "SMTPSettings(url: \(url), tls: \(tls.rawValue), username: \(username ?? "-"), password: \(password == nil ? "-" : "<redacted>"), bearer: \(bearer == nil ? "-" : "<redacted>"))"
     }
 
     /// Checks the URL scheme fits the TLS mode and nothing holds a line break.
@@ -52,11 +61,24 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
         default:
             throw TransportSettingsError("smtp url \"\(url)\" is smtps:// (implicit TLS): set tls: tls")
         }
-        for (name, value) in [("url", url), ("username", username ?? ""), ("password", password ?? "")]
+        if auth == .xoauth2, (bearer == nil && tokenFile == nil) || username == nil {
+            throw TransportSettingsError("smtp auth xoauth2 needs a username and a token (token_file)")
+        }
+        for (name, value) in [("url", url), ("username", username ?? ""), ("password", password ?? ""), ("token", bearer ?? "")]
         where value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw TransportSettingsError("smtp \(name) contains a control character (a stray newline in a secret file?)")
         }
     }
+}
+
+/// A SASL mechanism for SMTP AUTH.
+public enum SMTPAuthMechanism: String, Sendable, Equatable, CaseIterable {
+    case plain
+    case login
+    case xoauth2
+
+    /// curl's `CURLOPT_LOGIN_OPTIONS` value.
+    var loginOptions: String { "AUTH=" + rawValue.uppercased() }
 }
 
 /// Limits for webhook requests.

@@ -89,11 +89,17 @@ struct Preview: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "The event file, or - for standard input.") var event: String
+    @Option(help: "Also write each message here as ID.eml / ID.http (the exact bytes), to open in a mail program.")
+    var out: String?
 
     func run() async throws {
         try await finish {
             let items = try Commands.preview(configPath: options.config, eventFile: event)
             if json { printJSON(items.map(\.json)) } else { print(items.map(\.text).joined(separator: "\n")) }
+            if let out {
+                let paths = try Commands.writePreview(items, to: out)
+                FileHandle.standardError.write(Data("wrote \(paths.count) files to \(out)\n".utf8))
+            }
         }
     }
 }

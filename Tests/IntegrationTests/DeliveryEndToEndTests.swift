@@ -157,7 +157,7 @@ final class DeliveryEndToEndTests: XCTestCase {
         usleep(500_000)
         XCTAssertEqual(smtp.records().count, 2)
         XCTAssertEqual(http.records().count, 1)
-        XCTAssertTrue(daemon.output.contains("duplicate"), daemon.output)
+        XCTAssertTrue(daemon.waitForOutput(containing: "duplicate", timeout: 5), daemon.output)
     }
 
     func testPermanentSMTPRefusalIsRecordedWithTheServersReply() throws {

@@ -111,7 +111,7 @@ final class SchedulingEndToEndTests: XCTestCase {
         var daemon = try site.startDaemon(notify: try NotifySocket(directory: site.root))
         cleanup.append { daemon.stop() }
         XCTAssertTrue(eventually { smtp.records().count >= 2 }, daemon.output)
-        XCTAssertTrue(daemon.output.contains("calendar event emitted"), daemon.output)
+        XCTAssertTrue(daemon.waitForOutput(containing: "calendar event emitted", timeout: 5), daemon.output)
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.waitForExit(), 0)
 

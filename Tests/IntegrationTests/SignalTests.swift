@@ -45,7 +45,7 @@ final class SignalTests: XCTestCase {
         let took = Date().timeIntervalSince(asked)
         XCTAssertGreaterThanOrEqual(took, 1.8, "it waited for the transfer up to shutdown_timeout")
         XCTAssertLessThan(took, 5, "it did not wait for the 8 s reply")
-        XCTAssertTrue(daemon.output.contains("shutdown_timeout"), daemon.output)
+        XCTAssertTrue(daemon.waitForOutput(containing: "shutdown_timeout", timeout: 5), daemon.output)
         let after = try counts(site)
         XCTAssertEqual(after["inflight"], 1, "the webhook is still recorded, in flight: \(after)")
         XCTAssertEqual(after["sent"], 2)
@@ -101,7 +101,8 @@ final class SignalTests: XCTestCase {
         daemon.signal(SIGHUP)
         XCTAssertTrue(notify.waitFor("new configuration refused"), notify.messages.joined(separator: " | "))
         XCTAssertTrue(notify.messages.contains { $0.contains("RELOADING=1") })
-        XCTAssertTrue(daemon.output.contains("retyr"), "the error is logged with its key: \(daemon.output)")
+        // The log line travels through a pipe read on another thread: give it a moment.
+        XCTAssertTrue(daemon.waitForOutput(containing: "retyr", timeout: 5), "the error is logged with its key: \(daemon.output)")
         try site.drop(TestSite.laureatesEvent(id: "po-zlym-przeladowaniu"), as: "a.json")
         XCTAssertTrue(eventually { smtp.records().count == 2 }, "the old config keeps working:\n\(daemon.output)")
 

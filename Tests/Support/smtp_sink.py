@@ -2,17 +2,24 @@
 """A local SMTP sink for herold's tests: saves every accepted message as N.eml + N.json.
 
     python3 smtp_sink.py --port 0 --dir DIR [--fail-rcpt ADDR=CODE] [--fail-data ADDR=CODE]
-                         [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--data-delay SECONDS]
-                         [--drop-after-rcpt ADDR]
+                         [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--xoauth2 USER:TOKEN]
+                         [--data-delay SECONDS] [--drop-after-rcpt ADDR]
 
 --drop-after-rcpt ADDR closes the connection without a reply when RCPT TO names ADDR.
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds mail_from, rcpt_tos, helo (the EHLO name) and the message parsed with email.policy.default:
 subject, from, to, message_id, date, content_type, body (text/plain part, and body_lf with
 CRLF turned into LF), headers,
-max_line_length (of the raw bytes, CRLF excluded) and all_crlf.
+max_line_length (of the raw bytes, CRLF excluded) and all_crlf, html (the text/html part),
+parts (every MIME part in order: content_type, filename decoded, disposition, charset, and
+sha256/size of the decoded bytes of non-multipart parts), and the SMTP session it came in:
+session (1 for the first TCP connection, 2 for the next...), peer_port, session_messages
+(how many messages that connection had carried, this one included) and auth (the SASL
+mechanism the session logged in with, or null).
 """
 import argparse
+import base64
+import hashlib
 import asyncio
 import email
 import email.policy
@@ -45,7 +52,20 @@ def describe(raw):
     all_crlf = raw.endswith(b"\r\n") and all(b"\n" not in l and b"\r" not in l for l in lines)
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     body_part = msg.get_body(("plain",))
+    html_part = msg.get_body(("html",))
+    parts = []
+    for part in msg.walk():
+        entry = {"content_type": part.get_content_type(), "filename": part.get_filename(),
+                 "disposition": part.get_content_disposition(), "charset": part.get_content_charset(),
+                 "transfer_encoding": part.get("content-transfer-encoding")}
+        if not part.is_multipart():
+            payload = part.get_payload(decode=True) or b""
+            entry["sha256"] = hashlib.sha256(payload).hexdigest()
+            entry["size"] = len(payload)
+        parts.append(entry)
     return {
+        "html": html_part.get_content() if html_part is not None else None,
+        "parts": parts,
         "subject": str(msg["subject"]) if msg["subject"] is not None else None,
         "from": str(msg["from"]) if msg["from"] is not None else None,
         "to": str(msg["to"]) if msg["to"] is not None else None,
@@ -62,7 +82,8 @@ def describe(raw):
 
 
 class Handler:
-    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay, drop_after_rcpt=()):
+    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay, drop_after_rcpt=(), xoauth2=None):
+        self.xoauth2 = xoauth2
         self.directory = directory
         self.drop_after_rcpt = {a.lower() for a in drop_after_rcpt}
         self.fail_mail = fail_mail
@@ -71,6 +92,35 @@ class Handler:
         self.data_delay = data_delay
         self.count = 0
         self.lock = threading.Lock()
+        self.sessions = {}
+
+    def session_number(self, session):
+        """Numbers TCP connections in order of their first message; counts messages on each."""
+        with self.lock:
+            key = session.peer if isinstance(session.peer, tuple) else id(session)
+            if key not in self.sessions:
+                self.sessions[key] = [len(self.sessions) + 1, 0]
+            self.sessions[key][1] += 1
+            return self.sessions[key]
+
+    async def auth_XOAUTH2(self, server, args):
+        """SASL XOAUTH2: base64 of "user=U^Aauth=Bearer T^A^A", as initial response or after 334."""
+        if not self.xoauth2:
+            return AuthResult(success=False, handled=False)
+        blob = args[1] if len(args) > 1 else None
+        if blob is None:
+            answer = await server.challenge_auth("", encode_to_b64=False)
+            if not isinstance(answer, bytes):
+                return AuthResult(success=False, handled=False)
+            decoded = answer
+        else:
+            try:
+                decoded = base64.b64decode(blob)
+            except Exception:
+                return AuthResult(success=False, handled=False)
+        user, _, token = self.xoauth2.partition(":")
+        expected = f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+        return AuthResult(success=decoded == expected, handled=False, auth_data="XOAUTH2")
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         code = self.fail_mail.get(address.lower())
@@ -103,7 +153,11 @@ class Handler:
         with self.lock:
             self.count += 1
             n = self.count
-        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "helo": session.host_name}
+        number, messages = self.session_number(session)
+        peer = session.peer[1] if isinstance(session.peer, tuple) and len(session.peer) > 1 else None
+        record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "helo": session.host_name,
+                  "session": number, "peer_port": peer, "session_messages": messages,
+                  "auth": session.auth_data if isinstance(session.auth_data, str) else None}
         try:
             record.update(describe(raw))
         except Exception as error:  # keep the raw message even if Python cannot parse it
@@ -128,6 +182,7 @@ def main():
     parser.add_argument("--fail-data", action="append", metavar="ADDR=CODE")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="require AUTH (PLAIN/LOGIN, no TLS needed)")
     parser.add_argument("--drop-after-rcpt", action="append", metavar="ADDR", default=[])
+    parser.add_argument("--xoauth2", metavar="USER:TOKEN", help="require AUTH XOAUTH2 with this bearer token")
     parser.add_argument("--data-delay", type=float, default=0.0, help="seconds to wait before answering DATA")
     args = parser.parse_args()
     # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
@@ -137,16 +192,20 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
 
     handler = Handler(args.dir, parse_codes(args.fail_mail), parse_codes(args.fail_rcpt),
-                      parse_codes(args.fail_data), args.data_delay, args.drop_after_rcpt)
+                      parse_codes(args.fail_data), args.data_delay, args.drop_after_rcpt, args.xoauth2)
     smtp_kwargs = {"enable_SMTPUTF8": True}
     if args.auth:
         user, _, password = args.auth.partition(":")
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-            return AuthResult(success=ok, handled=False)
+            return AuthResult(success=ok, handled=False, auth_data=mechanism)
 
         smtp_kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    elif args.xoauth2:
+        # PLAIN and LOGIN are offered but always refused: only the token may log in.
+        smtp_kwargs.update(authenticator=lambda *a: AuthResult(success=False, handled=False),
+                           auth_required=True, auth_require_tls=False)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
