@@ -82,7 +82,7 @@ extension Journal {
     /// longer in flight are left alone. Returns how many changed.
     @discardableResult
     public func record(_ outcomes: [DeliveryOutcome]) async throws -> Int {
-        try await write("record \(outcomes.count) outcome(s)") { db in
+        try await writeWithoutWaitingForDisk("record \(outcomes.count) outcome(s)") { db in
             var changed = 0
             for outcome in outcomes {
                 let id = outcome.id.rawValue, at = outcome.at.timeIntervalSince1970

@@ -278,6 +278,40 @@ public final class Journal: Sendable {
         }
     }
 
+    /// A write that is durable against a crash of the process but waits for no fsync:
+    /// `synchronous=NORMAL` for this one transaction (WAL mode: the commit is in the WAL
+    /// file, which the OS keeps if herold dies; only a power cut can lose it). For delivery
+    /// outcomes, where a lost record means a repeat with the same id, not a lost message —
+    /// and the window between a server's "250 OK" and the record shrinks from an fsync to a
+    /// write. The next FULL commit (every ingest) fsyncs the WAL, and these commits with it.
+    func writeWithoutWaitingForDisk<T: Sendable>(_ operation: String,
+                                                 _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer {
+                    // Must not stay NORMAL: ingest relies on FULL before a spool file goes.
+                    do { try db.execute(sql: "PRAGMA synchronous = FULL") } catch {
+                        preconditionFailure("cannot restore PRAGMA synchronous = FULL: \(error)")
+                    }
+                }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try updates(db)
+                    return .commit
+                }
+                guard let result else { throw JournalError(kind: .invalid, file: "", operation: operation, message: "no result") }
+                return result
+            }
+        } catch let error as CancellationError {
+            throw error
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError(wrapping: error, file: path, operation: operation)
+        }
+    }
+
     func read<T: Sendable>(_ operation: String,
                                    _ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
