@@ -20,6 +20,16 @@ struct CommonOptions: ParsableArguments {
     var config: String = "/etc/herold/herold.yaml"
 }
 
+/// Which deliveries `requeue` and `purge` act on: ids, or every failed one.
+struct DeliverySelection: ParsableArguments {
+    @Flag(help: "Every failed delivery.") var allFailed = false
+    @Argument(help: "Delivery ids (from herold status).") var ids: [String] = []
+
+    func validate() throws {
+        if ids.isEmpty == !allFailed { throw ValidationError("give delivery ids, or --all-failed") }
+    }
+}
+
 /// Prints a command's failure and exits with its sysexits code.
 func finish(_ body: () async throws -> Void) async throws {
     do {
@@ -134,16 +144,11 @@ struct Upcoming: AsyncParsableCommand {
 struct Requeue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Put failed or held deliveries back in the queue.")
     @OptionGroup var options: CommonOptions
-    @Flag(help: "Every failed delivery.") var allFailed = false
-    @Argument(help: "Delivery ids (from herold status).") var ids: [String] = []
-
-    func validate() throws {
-        if ids.isEmpty == !allFailed { throw ValidationError("give delivery ids, or --all-failed") }
-    }
+    @OptionGroup var selection: DeliverySelection
 
     func run() async throws {
         try await finish {
-            let count = try await Commands.requeue(configPath: options.config, ids: ids, allFailed: allFailed)
+            let count = try await Commands.requeue(configPath: options.config, ids: selection.ids, allFailed: selection.allFailed)
             print("requeued \(count) deliveries; a running herold takes them up within seconds")
         }
     }
@@ -187,16 +192,11 @@ struct Release: AsyncParsableCommand {
 struct Purge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Delete failed or held deliveries for good.")
     @OptionGroup var options: CommonOptions
-    @Flag(help: "Every failed delivery.") var allFailed = false
-    @Argument(help: "Delivery ids (from herold status).") var ids: [String] = []
-
-    func validate() throws {
-        if ids.isEmpty == !allFailed { throw ValidationError("give delivery ids, or --all-failed") }
-    }
+    @OptionGroup var selection: DeliverySelection
 
     func run() async throws {
         try await finish {
-            let count = try await Commands.purge(configPath: options.config, ids: ids, allFailed: allFailed)
+            let count = try await Commands.purge(configPath: options.config, ids: selection.ids, allFailed: selection.allFailed)
             print("purged \(count) deliveries")
         }
     }

@@ -6,24 +6,8 @@ import Glibc
 #endif
 
 /// The built binary, a real SMTP server (aiosmtpd) and a real HTTP server, all on 127.0.0.1.
-final class DeliveryEndToEndTests: XCTestCase {
-    private var cleanup: [() -> Void] = []
-    override func tearDown() {
-        cleanup.reversed().forEach { $0() }
-        cleanup = []
-    }
+final class DeliveryEndToEndTests: SiteTestCase {
 
-    private func makeSite(_ name: String, smtpArguments: [String] = [], httpArguments: [String] = [],
-                          extraYAML: String = "") throws -> (TestSite, SinkServer, SinkServer) {
-        let scratch = try makeTemporaryDirectory("\(name)-sinks")
-        let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"),
-                                  extraArguments: smtpArguments)
-        let http = try SinkServer(script: "http_sink.py", directory: scratch.appendingPathComponent("http"),
-                                  extraArguments: httpArguments)
-        let site = try TestSite(name: name, smtpPort: smtp.port, httpPort: http.port, extraYAML: extraYAML)
-        cleanup.append { site.remove(); try? FileManager.default.removeItem(at: scratch) }
-        return (site, smtp, http)
-    }
 
     private func header(_ name: String, in record: [String: Any]) -> String? {
         (record["headers"] as? [[String]])?.first { $0[0].lowercased() == name.lowercased() }?[1]

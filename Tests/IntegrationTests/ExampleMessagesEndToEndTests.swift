@@ -4,12 +4,7 @@ import XCTest
 
 /// The shipped example configuration (Config/), pointed at a real SMTP server: the ceremony
 /// invitation arrives as text + HTML with the programme PDF, personal salutations, Reply-To.
-final class ExampleMessagesEndToEndTests: XCTestCase {
-    private var cleanup: [() -> Void] = []
-    override func tearDown() {
-        cleanup.reversed().forEach { $0() }
-        cleanup = []
-    }
+final class ExampleMessagesEndToEndTests: SiteTestCase {
 
     /// A copy of Config/ whose email goes to `smtpPort` and whose webhooks go to `httpPort`.
     private func exampleSite(smtpPort: Int, httpPort: Int) throws -> URL {

@@ -6,12 +6,7 @@ import Glibc
 
 /// Real servers that misbehave: each fault ends in the documented state, and every delivery
 /// is accounted for in `herold status`.
-final class FaultTests: XCTestCase {
-    private var cleanup: [() -> Void] = []
-    override func tearDown() {
-        cleanup.reversed().forEach { $0() }
-        cleanup = []
-    }
+final class FaultTests: SiteTestCase {
 
     private func scratch(_ name: String) throws -> URL {
         let url = try makeTemporaryDirectory(name)

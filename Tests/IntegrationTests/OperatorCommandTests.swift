@@ -2,12 +2,7 @@ import Foundation
 import XCTest
 
 /// `hold`, `release`, `purge` and `status` against a running daemon.
-final class OperatorCommandTests: XCTestCase {
-    private var cleanup: [() -> Void] = []
-    override func tearDown() {
-        cleanup.reversed().forEach { $0() }
-        cleanup = []
-    }
+final class OperatorCommandTests: SiteTestCase {
 
     func testHoldReleaseAndPurgeWhileTheDaemonRuns() throws {
         let dir = try makeTemporaryDirectory("operator-sinks")

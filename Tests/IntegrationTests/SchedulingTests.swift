@@ -5,16 +5,11 @@ import Glibc
 #endif
 
 /// Reminders and the calendar with the built binary, real spool, journal and SMTP sink.
-final class SchedulingEndToEndTests: XCTestCase {
-    private var cleanup: [() -> Void] = []
-    override func tearDown() {
-        cleanup.reversed().forEach { $0() }
-        cleanup = []
-    }
+final class SchedulingEndToEndTests: SiteTestCase {
 
     private let warsaw = TimeZone(identifier: "Europe/Warsaw")!
 
-    private func makeSite(_ name: String, extraYAML: String) throws -> (TestSite, SinkServer) {
+    private func makeMailSite(_ name: String, extraYAML: String) throws -> (TestSite, SinkServer) {
         let scratch = try makeTemporaryDirectory("\(name)-sinks")
         let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"))
         let site = try TestSite(name: name, smtpPort: smtp.port, httpPort: 9, extraYAML: extraYAML)
@@ -44,7 +39,7 @@ final class SchedulingEndToEndTests: XCTestCase {
     }
 
     func testContestDeadlineShowsItsThreeRemindersThenMovesThenIsWithdrawn() throws {
-        let (site, _) = try makeSite("remind", extraYAML: """
+        let (site, _) = try makeMailSite("remind", extraYAML: """
               - name: przypomnienia
                 match: { type: contest.deadline }
                 remind: { field: data.deadline, before: [14d, 7d, 1d], at: "09:00" }
@@ -91,7 +86,7 @@ final class SchedulingEndToEndTests: XCTestCase {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = warsaw
         let c = calendar.dateComponents([.month, .day, .hour, .minute, .year], from: due)
-        let (site, smtp) = try makeSite("calendar", extraYAML: String(format: """
+        let (site, smtp) = try makeMailSite("calendar", extraYAML: String(format: """
               - name: zyczenia
                 match: { type: day.social-worker }
                 send:

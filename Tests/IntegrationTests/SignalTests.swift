@@ -5,24 +5,8 @@ import Glibc
 #endif
 
 /// SIGTERM, SIGHUP and the systemd watchdog against the built binary.
-final class SignalTests: XCTestCase {
-    private var cleanup: [() -> Void] = []
-    override func tearDown() {
-        cleanup.reversed().forEach { $0() }
-        cleanup = []
-    }
+final class SignalTests: SiteTestCase {
 
-    private func makeSite(_ name: String, smtpArguments: [String] = [], httpArguments: [String] = [],
-                          extraYAML: String = "") throws -> (TestSite, SinkServer, SinkServer) {
-        let scratch = try makeTemporaryDirectory("\(name)-sinks")
-        let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"),
-                                  extraArguments: smtpArguments)
-        let http = try SinkServer(script: "http_sink.py", directory: scratch.appendingPathComponent("http"),
-                                  extraArguments: httpArguments)
-        let site = try TestSite(name: name, smtpPort: smtp.port, httpPort: http.port, extraYAML: extraYAML)
-        cleanup.append { site.remove(); try? FileManager.default.removeItem(at: scratch) }
-        return (site, smtp, http)
-    }
 
     private func counts(_ site: TestSite) throws -> [String: Int] {
         let status = try runHerold(["status", "--config", site.configPath, "--json"])

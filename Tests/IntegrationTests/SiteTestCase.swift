@@ -1,0 +1,28 @@
+import Foundation
+import XCTest
+
+/// Base for tests that run the built binary: a `TestSite` with its own SMTP and HTTP sinks,
+/// and everything started removed or stopped when the test ends.
+class SiteTestCase: XCTestCase {
+    /// Run in reverse order by `tearDown`: stop daemons, then remove folders.
+    var cleanup: [() -> Void] = []
+
+    override func tearDown() {
+        cleanup.reversed().forEach { $0() }
+        cleanup = []
+        super.tearDown()
+    }
+
+    /// A site whose config points at a fresh aiosmtpd sink and a fresh HTTP sink.
+    func makeSite(_ name: String, smtpArguments: [String] = [], httpArguments: [String] = [],
+                  extraYAML: String = "") throws -> (TestSite, SinkServer, SinkServer) {
+        let scratch = try makeTemporaryDirectory("\(name)-sinks")
+        let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"),
+                                  extraArguments: smtpArguments)
+        let http = try SinkServer(script: "http_sink.py", directory: scratch.appendingPathComponent("http"),
+                                  extraArguments: httpArguments)
+        let site = try TestSite(name: name, smtpPort: smtp.port, httpPort: http.port, extraYAML: extraYAML)
+        cleanup.append { site.remove(); try? FileManager.default.removeItem(at: scratch) }
+        return (site, smtp, http)
+    }
+}
