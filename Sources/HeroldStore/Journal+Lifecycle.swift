@@ -136,13 +136,20 @@ extension Journal {
     /// Lets held deliveries go again: pending, due no earlier than `now`, with a fresh
     /// attempt count. Returns how many changed.
     public func release(_ ids: [DeliveryID], now: Date) async throws -> Int {
-        try await write("release \(ids.count) deliveries") { db in
+        try await resetToPending(ids, now: now, allowedBy: .release, operation: "release")
+    }
+
+    /// Back to pending with a fresh attempt count (the attempt history stays), due no
+    /// earlier than `now`, for those of `ids` whose state `event` may leave.
+    func resetToPending(_ ids: [DeliveryID], now: Date, allowedBy event: DeliveryEvent.Kind,
+                        operation: String) async throws -> Int {
+        try await write("\(operation) \(ids.count) deliveries") { db in
             var changed = 0
             for id in ids {
                 try db.execute(sql: """
                     UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, first_attempt_at = NULL,
                         not_before = MAX(not_before, ?), updated_at = ?
-                    WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .release))))
+                    WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: event))))
                     """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
                 changed += db.changesCount
             }

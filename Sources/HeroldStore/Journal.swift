@@ -225,18 +225,7 @@ public final class Journal: Sendable {
     /// Puts failed or held deliveries back to pending, due no earlier than `now`, with a
     /// fresh attempt count (their attempt history stays). Returns how many changed.
     public func requeue(_ ids: [DeliveryID], now: Date) async throws -> Int {
-        try await write("requeue \(ids.count) deliveries") { db in
-            var changed = 0
-            for id in ids {
-                try db.execute(sql: """
-                    UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, first_attempt_at = NULL,
-                        not_before = MAX(not_before, ?), updated_at = ?
-                    WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .requeue))))
-                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
-                changed += db.changesCount
-            }
-            return changed
-        }
+        try await resetToPending(ids, now: now, allowedBy: .requeue, operation: "requeue")
     }
 
     /// Puts every failed delivery back to pending (see `requeue`). Returns how many.
