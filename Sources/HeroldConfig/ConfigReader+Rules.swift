@@ -19,14 +19,8 @@ extension ConfigReader {
             guard let rule = fields(item, at: base, known: ["name", "match", "remind", "send"],
                                     required: ["name", "match", "send"]) else { continue }
             var name: String?
-            if let nameNode = rule["name"], let text = string(nameNode, at: "\(base).name") {
-                if let first = namesSeen[text] {
-                    issue(nameNode, "\(base).name: another rule (line \(first)) is already named \"\(text)\"",
-                          fix: "give each rule its own name")
-                } else {
-                    namesSeen[text] = nameNode.mark?.line ?? 0
-                    name = text
-                }
+            if let nameNode = rule["name"] {
+                name = uniqueName(nameNode, at: "\(base).name", kind: "rule", seen: &namesSeen)
             }
             let match = rule["match"].flatMap { readMatch($0, at: "\(base).match") }
             let remind = rule["remind"].flatMap { readRemind($0, at: "\(base).remind") }
@@ -260,14 +254,8 @@ extension ConfigReader {
             guard let entry = fields(item, at: base, known: ["name", "date", "at", "type", "data", "shift"],
                                      required: ["name", "date", "type"]) else { continue }
             var name: String?
-            if let nameNode = entry["name"], let text = string(nameNode, at: "\(base).name") {
-                if let first = namesSeen[text] {
-                    issue(nameNode, "\(base).name: another calendar entry (line \(first)) is already named \"\(text)\"",
-                          fix: "give each calendar entry its own name")
-                } else {
-                    namesSeen[text] = nameNode.mark?.line ?? 0
-                    name = text
-                }
+            if let nameNode = entry["name"] {
+                name = uniqueName(nameNode, at: "\(base).name", kind: "calendar entry", seen: &namesSeen)
             }
             let date = entry["date"].flatMap { monthDay($0, at: "\(base).date") }
             let at: Int?
@@ -341,5 +329,17 @@ extension ConfigReader {
             }
             return .string(scalar.string)
         }
+    }
+
+    /// The name, or nil (with an issue) when it is not a string or an earlier item has it.
+    func uniqueName(_ node: Node, at path: String, kind: String, seen: inout [String: Int]) -> String? {
+        guard let text = string(node, at: path) else { return nil }
+        if let first = seen[text] {
+            issue(node, "\(path): another \(kind) (line \(first)) is already named \"\(text)\"",
+                  fix: "give each \(kind) its own name")
+            return nil
+        }
+        seen[text] = node.mark?.line ?? 0
+        return text
     }
 }

@@ -30,16 +30,6 @@ final class SMTPSenderTests: XCTestCase {
                        engine: try CurlEngine(), logger: Logger(label: "test"))
     }
 
-    func failure(_ body: () async throws -> String) async -> DeliveryFailure? {
-        do {
-            let reply = try await body()
-            XCTFail("expected a failure, got \(reply)")
-            return nil
-        } catch {
-            return error as? DeliveryFailure
-        }
-    }
-
     func testEmailArrivesWithTheSubjectAndBodyThatWereSent() async throws {
         let sink = try Sink("smtp_sink.py")
         let message = try email()

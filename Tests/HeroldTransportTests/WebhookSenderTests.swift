@@ -21,16 +21,6 @@ final class WebhookSenderTests: XCTestCase {
                           engine: try CurlEngine(), logger: Logger(label: "test"))
     }
 
-    func failure(_ body: () async throws -> String) async -> DeliveryFailure? {
-        do {
-            let reply = try await body()
-            XCTFail("expected a failure, got \(reply)")
-            return nil
-        } catch {
-            return error as? DeliveryFailure
-        }
-    }
-
     func testWebhookArrivesSignedSoTheReceiverCanVerifyIt() async throws {
         let sink = try Sink("http_sink.py")
         let reply = try await sender().send(try request(port: sink.port))
