@@ -43,6 +43,17 @@ public struct Daemon: Sendable {
         }
         let config = runtime.config
         let spool = Spool(root: config.spool)
+        let stateLock: StateLock
+        do {
+            stateLock = try Self.lockState(config.state)
+        } catch {
+            logger.critical("cannot start: the state folder is in use", metadata: [
+                "state": "\(config.state.path)", "error": "\(error)",
+            ])
+            if case .held = error { return .tempFail }
+            return .ioError
+        }
+        defer { withExtendedLifetime(stateLock) {} }
         let journal: Journal
         let watcher: SpoolWatcher
         do {
@@ -103,6 +114,8 @@ public struct Daemon: Sendable {
                 logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
             }
         }
+        watchdog?.setLongestTransfer(runtime.longestTransfer)
+        let heartbeat = Task { await watchdog?.run() }
         let delivery = Task {
             await dispatcher.run(shouldStop: { stopping.load(ordering: .relaxed) })
         }
@@ -161,9 +174,22 @@ public struct Daemon: Sendable {
         await delivery.value
         await calendar.value
         timer.cancel()
+        heartbeat.cancel()
         forwarder.cancel()
         logger.notice("stopped")
         return .ok
+    }
+
+    /// One daemon per state folder: a second one would ingest the same files and take up
+    /// the first one's deliveries in flight, sending them twice.
+    private static func lockState(_ state: URL) throws(StateLock.Failure) -> StateLock {
+        do {
+            try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .io(path: state.path, message: "\(error.localizedDescription)")
+        }
+        return try StateLock(directory: state)
     }
 
     private func installSignalHandlers(_ input: AsyncStream<Signal>.Continuation) -> [any DispatchSourceSignal] {

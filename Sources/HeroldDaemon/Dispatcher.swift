@@ -39,7 +39,7 @@ actor Dispatcher {
     /// deliveries stay in flight, to be taken up again on the next start.
     func run(shouldStop: @escaping @Sendable () -> Bool) async {
         while !shouldStop(), !Task.isCancelled {
-            watchdog?.ping()
+            watchdog?.progress()
             let claim: JournalClaim
             do {
                 claim = try await journal.claim(now: now(), limit: parallel)
@@ -63,29 +63,13 @@ actor Dispatcher {
                                                         now: now(), logger: logger)
             if live.isEmpty { continue }
             let lifecycle = DeliveryLifecycle(retry: runtime.config.retry)
-            // The longest a batch may take: its slowest transfer's timeouts, and some slack.
-            let longest = ([runtime.config.smtp.map { $0.connectTimeout + $0.timeout } ?? 0]
-                + runtime.config.webhooks.values.map { $0.connectTimeout + $0.timeout }).max() ?? 60
-            let deadline = ContinuousClock.now + .seconds(longest + 30)
-            let watchdog = self.watchdog
-            await withTaskGroup(of: Bool.self) { group in
+            watchdog?.setLongestTransfer(runtime.longestTransfer)
+            await withTaskGroup(of: Void.self) { group in
                 for delivery in live {
                     let first = claim.firstAttempts[delivery.id]
                     group.addTask {
                         await self.deliver(delivery, firstAttemptAt: first, runtime: runtime, lifecycle: lifecycle)
-                        return true
                     }
-                }
-                if let watchdog {
-                    group.addTask {
-                        await watchdog.keepAlive(until: deadline)
-                        return false
-                    }
-                }
-                var left = live.count
-                for await isDelivery in group where isDelivery {
-                    left -= 1
-                    if left == 0 { group.cancelAll() }
                 }
             }
         }
@@ -113,6 +97,7 @@ actor Dispatcher {
         logger[metadataKey: "recipient"] = "\(delivery.recipient)"
         logger[metadataKey: "event.id"] = "\(delivery.event.id)"
         let result = await runtime.transmit(delivery, at: now())
+        watchdog?.progress()
         let finished = now()
         if Task.isCancelled, case .failure = result {
             // Aborted by the shutdown bound: left in flight, taken up again on restart.

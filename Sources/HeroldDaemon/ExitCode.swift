@@ -5,6 +5,8 @@ public enum SysExit: Int32, Sendable {
     /// The input data (an event) was invalid.
     case dataError = 65
     case ioError = 74
+    /// Try again later: another `herold serve` holds the state folder.
+    case tempFail = 75
     /// The configuration (or a template) is invalid.
     case config = 78
 }

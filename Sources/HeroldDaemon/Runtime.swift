@@ -97,6 +97,13 @@ struct Runtime: Sendable {
         return runtime
     }
 
+    /// The longest one transfer may take: the slowest destination's connect and total timeouts.
+    var longestTransfer: Duration {
+        let seconds = ([config.smtp.map { $0.connectTimeout + $0.timeout } ?? 0]
+            + config.webhooks.values.map { $0.connectTimeout + $0.timeout }).max() ?? 60
+        return .seconds(seconds)
+    }
+
     /// The event's deliveries, each email already composed once so that one that cannot be
     /// built (an address, a header) is held now rather than failing at send time.
     func plan(_ event: CloudEvent, now: Date) -> [Delivery] {

@@ -1,4 +1,5 @@
 import Foundation
+import HeroldCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -6,12 +7,17 @@ import Glibc
 
 /// systemd's `WatchdogSec=`: when `$WATCHDOG_USEC` is set (and `$WATCHDOG_PID`, if set, is
 /// this process), `WATCHDOG=1` must arrive at least that often or systemd restarts herold.
-/// The dispatcher pings from its loop, so a stuck loop stops the pings.
+///
+/// A heartbeat pings at a quarter of the timeout as long as the delivery engine makes real
+/// progress (`StallDetector`): the loop turning, transfers ending. A loop or a transfer stuck
+/// past the transfers' own timeouts stops the pings, and systemd restarts herold.
 final class Watchdog: Sendable {
-    /// Half the watchdog timeout: how often to ping.
+    /// Half the watchdog timeout: the longest the delivery loop may sleep.
     let interval: Duration
     private let notifier: SystemdNotifier
-    private let lastPing = Mutex<ContinuousClock.Instant?>(nil)
+    private let detector: Mutex<StallDetector>
+    /// Time without progress allowed on top of the longest transfer's timeouts.
+    static let slack: Duration = .seconds(5)
 
     /// Nil when systemd asks for no watchdog.
     init?(environment: [String: String], notifier: SystemdNotifier) {
@@ -19,24 +25,26 @@ final class Watchdog: Sendable {
         if let pid = environment["WATCHDOG_PID"], !pid.isEmpty, pid != String(getpid()) { return nil }
         interval = .microseconds(max(usec / 2, 1000))
         self.notifier = notifier
+        detector = Mutex(StallDetector(limit: .seconds(60), start: .now))
     }
 
-    /// Sends `WATCHDOG=1` unless one went out less than a quarter of the timeout ago.
-    func ping() {
+    /// The delivery loop turned, or a transfer ended.
+    func progress() {
         let now = ContinuousClock.now
-        let due = lastPing.withLock { last -> Bool in
-            if let last, now - last < interval / 2 { return false }
-            last = now
-            return true
-        }
-        if due { notifier.notify("WATCHDOG=1") }
+        detector.withLock { $0.progress(at: now) }
     }
 
-    /// Pings every `interval` while a batch of transfers runs, but never past `deadline`
-    /// (the longest the batch may take): a batch stuck beyond its timeouts lets systemd act.
-    func keepAlive(until deadline: ContinuousClock.Instant) async {
-        while !Task.isCancelled, ContinuousClock.now < deadline {
-            ping()
+    /// The longest one transfer may take (connect and total timeouts of the slowest
+    /// destination); set at start and on reload.
+    func setLongestTransfer(_ duration: Duration) {
+        detector.withLock { $0.limit = duration + Self.slack }
+    }
+
+    /// Pings while herold makes progress, until cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            if detector.withLock({ $0.isHealthy(at: now) }) { notifier.notify("WATCHDOG=1") }
             try? await Task.sleep(for: interval / 2)
         }
     }

@@ -24,7 +24,9 @@ public final class Journal: Sendable {
     private let pool: DatabasePool
 
     /// Opens (creating if needed) `directory/journal.sqlite` and brings its schema up to
-    /// date; creates the folder with mode 0750 and the file with 0640 when missing.
+    /// date. The journal holds every message to every person, so it is private to herold:
+    /// the folder is created with mode 0700 and the file with 0600 (SQLite gives its -wal
+    /// and -shm files the same mode), and wider modes left by an older version are narrowed.
     public init(directory: URL) throws {
         let file = directory.appendingPathComponent(Self.fileName).path
         self.path = file
@@ -32,16 +34,15 @@ public final class Journal: Sendable {
             let manager = FileManager.default
             if !manager.fileExists(atPath: directory.path) {
                 try manager.createDirectory(at: directory, withIntermediateDirectories: true,
-                                            attributes: [.posixPermissions: 0o750])
+                                            attributes: [.posixPermissions: 0o700])
             }
             if !manager.fileExists(atPath: file) {
-                // An empty file is an empty database; SQLite gives its -wal and -shm files
-                // the same mode, so payloads (messages to people) stay private.
-                guard manager.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o640]) else {
+                guard manager.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                     throw JournalError(kind: .transient, file: file, operation: "create the journal",
                                        message: "cannot create the file")
                 }
             }
+            try Self.makePrivate(directory: directory, file: file)
         } catch let error as JournalError {
             throw error
         } catch {
@@ -59,6 +60,22 @@ public final class Journal: Sendable {
             try JournalSchema.migrator.migrate(pool)
         } catch {
             throw JournalError(wrapping: error, file: file, operation: "open the journal")
+        }
+    }
+
+    /// Narrows the modes of the journal's files (and of the folder, when it is ours) that
+    /// group or others could read: 0600 and 0700.
+    private static func makePrivate(directory: URL, file: String) throws {
+        let manager = FileManager.default
+        for path in [file, file + "-wal", file + "-shm"] where manager.fileExists(atPath: path) {
+            let mode = (try manager.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+            if mode & 0o077 != 0 { try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
+        }
+        let attributes = try manager.attributesOfItem(atPath: directory.path)
+        let mode = (attributes[.posixPermissions] as? Int) ?? 0
+        let owner = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value
+        if mode & 0o077 != 0, owner == getuid() {
+            try manager.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: directory.path)
         }
     }
 

@@ -260,10 +260,11 @@ final class JournalTests: XCTestCase {
             try journal.close()
         }
         let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
-        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o750)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o700,
+                       "the journal holds messages to people: private to herold, not to its group")
         let fileAttributes = try FileManager.default.attributesOfItem(
             atPath: directory.appendingPathComponent(Journal.fileName).path)
-        XCTAssertEqual((fileAttributes[.posixPermissions] as? NSNumber)?.intValue, 0o640)
+        XCTAssertEqual((fileAttributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
 
         let reopened = try Journal(directory: directory)
         let mode = try await reopened.pragma("journal_mode")

@@ -167,6 +167,8 @@ final class NotifySocket {
     let path: String
     private let fd: Int32
     private(set) var messages: [String] = []
+    /// Each datagram with the moment it was read (read only while `waitFor` runs).
+    private(set) var timedMessages: [(at: Date, text: String)] = []
 
     init(directory: URL) throws {
         path = directory.appendingPathComponent("notify.sock").path
@@ -193,7 +195,11 @@ final class NotifySocket {
             guard poll(&pfd, 1, Int32(min(remaining, 1) * 1000)) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 4096)
             let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 { messages.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+            if n > 0 {
+                let text = String(decoding: buffer[0..<n], as: UTF8.self)
+                messages.append(text)
+                timedMessages.append((Date(), text))
+            }
         }
         return true
     }
