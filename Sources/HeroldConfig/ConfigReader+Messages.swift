@@ -4,7 +4,7 @@ import Yams
 
 extension ConfigReader {
     static let smtpMessageKeys = ["auth", "token_file", "reply_to", "sender", "max_connections"]
-    static let webhookMessageKeys = ["headers", "previous_secret_file"]
+    static let webhookMessageKeys = ["headers", "previous_secret_file", "max_connections"]
 
     /// `auth`, `token_file`, `reply_to`, `sender`; false when one of them is wrong.
     func readSMTPExtras(_ smtp: Fields, into config: inout SMTPConfig) -> Bool {
@@ -58,6 +58,9 @@ extension ConfigReader {
     /// `headers: {X-Zrodlo: herold}` and `previous_secret_file`; false when one is wrong.
     func readWebhookExtras(_ hook: Fields, at base: String, into config: inout WebhookConfig) -> Bool {
         var ok = true
+        if let node = hook["max_connections"] {
+            if let value = int(node, at: "\(base).max_connections", in: 1...64) { config.maxConnections = value } else { ok = false }
+        }
         if let headersNode = hook["headers"], let list = entries(headersNode, at: "\(base).headers") {
             let token = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".unicodeScalars)
             let reserved = ["content-type", "content-length", "host", "user-agent", "transfer-encoding", "connection", "expect"]

@@ -149,6 +149,8 @@ public struct WebhookConfig: Sendable, Equatable {
     public var headers: [ExtraHeader] = []
     /// The old secret during key rotation: requests carry a signature by each.
     public var previousSecretFile: URL?
+    /// Requests to this endpoint at once (`max_connections`, default 8): its lane's width.
+    public var maxConnections = 8
 
     public init(name: String, url: String, secretFile: URL, allowPrivate: Bool = false, outbox: URL? = nil,
                 connectTimeout: Int = 10, timeout: Int = 30) {

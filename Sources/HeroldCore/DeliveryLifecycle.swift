@@ -19,6 +19,10 @@ public enum DeliveryEvent: Sendable, Equatable {
     case expire
     /// herold stopped while it was in flight; on start it is due again.
     case recover
+    /// Its destination refused to work for reasons that are not this delivery's (a refused
+    /// login, an untrusted certificate): the lane pauses and the delivery waits in the queue,
+    /// the attempt not counted.
+    case interrupted(reason: String)
 
     /// The event without its details, for the table of allowed transitions.
     public var kind: Kind {
@@ -31,12 +35,13 @@ public enum DeliveryEvent: Sendable, Equatable {
         case .release: return .release
         case .expire: return .expire
         case .recover: return .recover
+        case .interrupted: return .interrupted
         }
     }
 
     /// The kinds of `DeliveryEvent`.
     public enum Kind: String, Sendable, CaseIterable {
-        case claim, succeeded, failed, requeue, hold, release, expire, recover
+        case claim, succeeded, failed, requeue, hold, release, expire, recover, interrupted
     }
 }
 
@@ -54,6 +59,8 @@ public enum DeliveryAction: Sendable, Equatable {
     case recordHeld(reason: String)
     /// Record it pending again, due at `notBefore`, with a fresh attempt count.
     case recordPending(notBefore: Date)
+    /// Record it pending again, its last attempt not counted, with the reason it waits.
+    case recordInterrupted(reason: String)
 }
 
 /// The outcome of one event: the new state and what to do.
@@ -83,7 +90,8 @@ public struct DeliveryTransitionRefused: Error, Sendable, Equatable, CustomStrin
 ///        ▲                  │ └──failed (transient, within lifetime)──▶ deferred ──claim──▶ inflight
 ///        │                  └──failed (permanent / out of lifetime / past expiresAt)──▶ failed
 ///        ├──requeue── failed, held          pending, deferred ──hold──▶ held ──release──▶ pending
-///        └──recover── inflight (after a stop)   pending, deferred, inflight ──expire──▶ failed
+///        ├──recover── inflight (after a stop)   pending, deferred, inflight ──expire──▶ failed
+///        └──interrupted── inflight (its lane paused: login refused, certificate; not counted)
 ///
 /// A claim of a delivery whose `expiresAt` has passed expires it instead of sending it late.
 /// No I/O: the caller supplies the clock and the randomness, and carries out the actions.
@@ -102,7 +110,7 @@ public struct DeliveryLifecycle: Sendable, Equatable {
     public static func sources(of kind: DeliveryEvent.Kind) -> Set<DeliveryState> {
         switch kind {
         case .claim: return [.pending, .deferred]
-        case .succeeded, .failed: return [.inflight]
+        case .succeeded, .failed, .interrupted: return [.inflight]
         case .requeue: return [.failed, .held]
         case .hold: return [.pending, .deferred]
         case .release: return [.held]
@@ -156,6 +164,8 @@ public struct DeliveryLifecycle: Sendable, Equatable {
             return expired(delivery)
         case .recover:
             return DeliveryTransition(state: .pending, actions: [.recordPending(notBefore: delivery.notBefore)])
+        case .interrupted(let reason):
+            return DeliveryTransition(state: .pending, actions: [.recordInterrupted(reason: reason)])
         }
     }
 

@@ -28,13 +28,19 @@ public struct RetryPolicy: Sendable, Equatable {
         case giveUp(reason: String)
     }
 
+    /// The wait after failure number `attempt` (1-based): `first × 2^(attempt-1)`, capped at
+    /// `max`, varied by ±`jitter` (`unit` is a random number in [0, 1)).
+    public func delay(attempt: Int, unit: Double) -> TimeInterval {
+        let exponent = Double(max(0, attempt - 1))
+        let delay = min(maxDelay, firstDelay * pow(2, min(exponent, 30)))
+        return delay * (1 - jitter + 2 * jitter * unit)
+    }
+
     /// What to do after attempt number `attempts` (1-based) failed with `failure`.
     /// `unit` is a random number in [0, 1).
     public func decide(after failure: DeliveryFailure, attempts: Int, dueSince: Date, now: Date, unit: Double) -> Decision {
         guard failure.kind == .transient else { return .giveUp(reason: failure.description) }
-        let exponent = Double(max(0, attempts - 1))
-        var delay = min(maxDelay, firstDelay * pow(2, min(exponent, 30)))
-        delay *= 1 - jitter + 2 * jitter * unit
+        var delay = delay(attempt: attempts, unit: unit)
         if let retryAfter = failure.retryAfter {
             delay = max(delay, min(retryAfter, maxRetryAfter))
         }

@@ -59,22 +59,37 @@ public struct PreviewItem: Sendable {
     }
 }
 
-/// What `herold status` reports.
+/// What `herold status` reports: counts by state, the queue by destination with each
+/// lane's health and last error, and every failed or held delivery. Aggregates in SQL, so
+/// it answers at once with a backlog of any size.
 public struct StatusReport: Sendable {
     public let counts: [DeliveryState: Int]
+    /// The earliest due moment among deliveries already due and still waiting (nil: none).
     public let oldestPending: Date?
     public let nextAttempt: Date?
+    public let destinations: [DestinationQueue]
+    public let lanes: [LaneRecord]
     public let problems: [Delivery]
 
     static func make(journal: Journal, now: Date) async throws -> StatusReport {
         let counts = try await journal.counts()
-        let waiting = try await journal.deliveries(in: [.pending, .deferred, .inflight], limit: 100_000)
-        let problems = try await journal.deliveries(in: [.failed, .held], limit: 1000)
+        let due = try await journal.dueTimes(now: now)
         return StatusReport(
-            counts: counts,
-            oldestPending: waiting.map(\.notBefore).filter { $0 <= now }.min(),
-            nextAttempt: waiting.filter { $0.state != .inflight }.map(\.notBefore).min(),
-            problems: problems)
+            counts: counts, oldestPending: due.oldestDue, nextAttempt: due.next,
+            destinations: try await journal.queueSummary(),
+            lanes: try await journal.lanes().filter { $0.health.state != .open },
+            problems: try await journal.deliveries(in: [.failed, .held], limit: 1000))
+    }
+
+    private func lane(_ destination: Destination) -> LaneRecord? { lanes.first { $0.destination == destination } }
+
+    private static func describe(_ health: LaneHealth) -> String {
+        switch health.state {
+        case .open: return "open"
+        case .backingOff(let until): return "backing off until \(RFC3339.format(until)) (\(health.failures) failed probes)"
+        case .probing: return "probing"
+        case .paused: return "PAUSED until the config is fixed and reloaded (systemctl reload herold)"
+        }
     }
 
     public var json: [String: Any] {
@@ -83,6 +98,20 @@ public struct StatusReport: Sendable {
         var result: [String: Any] = ["counts": counted]
         if let oldestPending { result["oldest_pending"] = RFC3339.format(oldestPending) }
         if let nextAttempt { result["next_attempt"] = RFC3339.format(nextAttempt) }
+        let named = Set(destinations.map(\.destination))
+        result["destinations"] = (destinations.map(\.destination) + lanes.map(\.destination).filter { !named.contains($0) })
+            .map { destination -> [String: Any] in
+                let queue = destinations.first { $0.destination == destination }
+                let health = lane(destination)?.health ?? LaneHealth()
+                var entry: [String: Any] = [
+                    "destination": destination.rawValue, "queued": queue?.queued ?? 0, "deferred": queue?.deferred ?? 0,
+                    "lane": Self.laneState(health),
+                ]
+                if let error = queue?.lastError ?? health.lastError { entry["last_error"] = error }
+                if let reopens = health.reopensAt { entry["lane_reopens_at"] = RFC3339.format(reopens) }
+                if let next = queue?.nextDue { entry["next_due"] = RFC3339.format(next) }
+                return entry
+            }
         result["problems"] = problems.map { d -> [String: Any] in
             [
                 "id": d.id.rawValue, "state": d.state.rawValue, "rule": d.rule, "channel": d.channel.rawValue,
@@ -93,10 +122,31 @@ public struct StatusReport: Sendable {
         return result
     }
 
+    static func laneState(_ health: LaneHealth) -> String {
+        switch health.state {
+        case .open: return "open"
+        case .backingOff: return "backing-off"
+        case .probing: return "probing"
+        case .paused: return "paused"
+        }
+    }
+
     public var text: String {
         var lines = ["deliveries: " + DeliveryState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")]
         lines.append("oldest pending: " + (oldestPending.map(RFC3339.format) ?? "none"))
         lines.append("next attempt:   " + (nextAttempt.map(RFC3339.format) ?? "none"))
+        let named = Set(destinations.map(\.destination))
+        let all = destinations.map(\.destination) + lanes.map(\.destination).filter { !named.contains($0) }
+        if !all.isEmpty {
+            lines.append("")
+            lines.append("waiting, by destination:")
+            for destination in all {
+                let queue = destinations.first { $0.destination == destination }
+                let health = lane(destination)?.health ?? LaneHealth()
+                lines.append("  \(destination)  queued \(queue?.queued ?? 0), deferred \(queue?.deferred ?? 0)  lane: \(Self.describe(health))")
+                if let error = health.lastError ?? queue?.lastError { lines.append("      last error: \(error)") }
+            }
+        }
         if !problems.isEmpty {
             lines.append("")
             lines.append("failed and held (herold requeue ID to try again):")

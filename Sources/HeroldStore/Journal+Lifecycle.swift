@@ -32,47 +32,101 @@ extension Journal {
     /// `claim` to each in one transaction: in flight (attempt counted), or failed if expired.
     public func claim(now: Date, limit: Int) async throws -> JournalClaim {
         try await write("claim due deliveries") { db in
+            var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             let rows = try Row.fetchAll(db, sql: """
                 SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
-                WHERE state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .claim)))) AND not_before <= ?
+                WHERE state IN (\(Self.claimable)) AND not_before <= ?
                 ORDER BY not_before, created_at, id
                 LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, max(0, limit)])
-            let lifecycle = DeliveryLifecycle()
+            try Self.claim(rows, now: now, into: &result, in: db)
+            return result
+        }
+    }
+
+    /// The lanes' claim: for each destination, up to its limit of due deliveries, earliest
+    /// first, all in one transaction. Deliveries whose destination is not in `limits` (an
+    /// endpoint removed from the config) are claimed too, up to `others`, so that they fail
+    /// with a reason instead of waiting forever.
+    public func claim(now: Date, limits: [Destination: Int], others: Int = 0) async throws -> JournalClaim {
+        try await write("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
-            for row in rows {
-                var delivery = try Self.delivery(from: row)
-                let transition: DeliveryTransition
-                do {
-                    transition = try lifecycle.apply(.claim, to: delivery, now: now)
-                } catch {
-                    continue
-                }
-                for action in transition.actions {
-                    switch action {
-                    case .transmit:
-                        let first = (row["first_attempt_at"] as Double?) ?? now.timeIntervalSince1970
-                        try db.execute(sql: """
-                            UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
-                                last_attempt_at = ?, first_attempt_at = ?, updated_at = ?
-                            WHERE id = ?
-                            """, arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
-                        delivery.attempts += 1
-                        result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
-                    case .recordFailed(let failure):
-                        try db.execute(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
-                                       arguments: [failure.description, now.timeIntervalSince1970, delivery.id.rawValue])
-                        try Self.insertAttempt(delivery.id, at: now, outcome: .failed, code: failure.code,
-                                               message: failure.message, in: db)
-                        delivery.reason = failure.description
-                    default:
-                        continue
-                    }
-                }
-                delivery.state = transition.state
-                if transition.state == .inflight { result.claimed.append(delivery) } else { result.expired.append(delivery) }
+            for (destination, limit) in limits.sorted(by: { $0.key < $1.key }) where limit > 0 {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries INDEXED BY deliveries_destination_due
+                    WHERE destination = ? AND state IN (\(Self.claimable)) AND not_before <= ?
+                    ORDER BY not_before
+                    LIMIT ?
+                    """, arguments: [destination.rawValue, now.timeIntervalSince1970, limit])
+                try Self.claim(rows, now: now, into: &result, in: db)
+            }
+            if others > 0 {
+                let known = limits.keys.map { "'\($0.rawValue.replacingOccurrences(of: "'", with: "''"))'" }
+                    .joined(separator: ", ")
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
+                    WHERE state IN (\(Self.claimable)) AND not_before <= ?
+                        \(known.isEmpty ? "" : "AND destination NOT IN (\(known))")
+                    ORDER BY not_before
+                    LIMIT ?
+                    """, arguments: [now.timeIntervalSince1970, others])
+                try Self.claim(rows, now: now, into: &result, in: db)
             }
             return result
+        }
+    }
+
+    /// The earliest moment a delivery of one of `destinations` is due (nil: none queued).
+    public func nextDue(in destinations: Set<Destination>) async throws -> Date? {
+        guard !destinations.isEmpty else { return nil }
+        return try await read("find the next due delivery") { db in
+            var earliest: Double?
+            for destination in destinations {
+                let due = try Double.fetchOne(db, sql: """
+                    SELECT MIN(not_before) FROM deliveries INDEXED BY deliveries_destination_due
+                    WHERE destination = ? AND state IN (\(Self.claimable))
+                    """, arguments: [destination.rawValue])
+                if let due { earliest = min(earliest ?? due, due) }
+            }
+            return earliest.map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    static let claimable = sqlStates(DeliveryLifecycle.sources(of: .claim))
+
+    private static func claim(_ rows: [Row], now: Date, into result: inout JournalClaim, in db: Database) throws {
+        let lifecycle = DeliveryLifecycle()
+        for row in rows {
+            var delivery = try Self.delivery(from: row)
+            let transition: DeliveryTransition
+            do {
+                transition = try lifecycle.apply(.claim, to: delivery, now: now)
+            } catch {
+                continue
+            }
+            for action in transition.actions {
+                switch action {
+                case .transmit:
+                    let first = (row["first_attempt_at"] as Double?) ?? now.timeIntervalSince1970
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
+                            last_attempt_at = ?, first_attempt_at = ?, updated_at = ?
+                        WHERE id = ?
+                        """, arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
+                    delivery.attempts += 1
+                    result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
+                case .recordFailed(let failure):
+                    try db.execute(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
+                                   arguments: [failure.description, now.timeIntervalSince1970, delivery.id.rawValue])
+                    try Self.insertAttempt(delivery.id, at: now, outcome: .failed, code: failure.code,
+                                           message: failure.message, in: db)
+                    delivery.reason = failure.description
+                default:
+                    continue
+                }
+            }
+            delivery.state = transition.state
+            if transition.state == .inflight { result.claimed.append(delivery) } else { result.expired.append(delivery) }
         }
     }
 
@@ -106,6 +160,15 @@ extension Journal {
                         WHERE id = ? AND state = 'inflight'
                         """, arguments: [failure.description, at, id])
                     attempt = (.failed, failure.code, failure.message)
+                case .recordInterrupted(let reason):
+                    // Not an attempt: the destination refused to work, not this delivery.
+                    try db.execute(sql: """
+                        UPDATE deliveries SET state = 'pending', reason = ?, attempts = MAX(attempts - 1, 0),
+                            updated_at = ?
+                        WHERE id = ? AND state = 'inflight'
+                        """, arguments: [reason, at, id])
+                    changed += db.changesCount
+                    continue
                 case .transmit, .recordHeld, .recordPending:
                     continue
                 }

@@ -80,14 +80,14 @@ extension Journal {
         let now = createdAt.timeIntervalSince1970
         try db.execute(
             sql: """
-                INSERT INTO deliveries (\(deliveryColumns), created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO deliveries (\(deliveryColumns), created_at, updated_at, destination)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [delivery.id.rawValue, delivery.event.source, delivery.event.id, delivery.rule,
                         delivery.action, delivery.channel.rawValue, delivery.recipient,
                         delivery.notBefore.timeIntervalSince1970, delivery.state.rawValue,
                         try payloadJSON(delivery.payload), delivery.reason, delivery.attempts,
-                        delivery.expiresAt?.timeIntervalSince1970, now, now])
+                        delivery.expiresAt?.timeIntervalSince1970, now, now, delivery.destination.rawValue])
     }
 
     static func insertAttempt(_ id: DeliveryID, at: Date, outcome: AttemptOutcome, code: String?,

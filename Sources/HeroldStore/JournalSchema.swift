@@ -58,6 +58,24 @@ enum JournalSchema {
                 ALTER TABLE deliveries ADD COLUMN first_attempt_at REAL;
                 """)
         }
+        migrator.registerMigration("v3-lanes") { db in
+            // destination: the lane a delivery waits in (`smtp`, `webhook:NAME`), so each
+            // lane claims its own due deliveries by index. lanes: a destination's health
+            // (backing off, paused), so a restart keeps it.
+            try db.execute(sql: """
+                ALTER TABLE deliveries ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+                UPDATE deliveries SET destination = CASE channel WHEN 'email' THEN 'smtp' ELSE 'webhook:' || recipient END;
+                CREATE INDEX deliveries_destination_due ON deliveries (destination, state, not_before);
+                CREATE TABLE lanes (
+                    destination TEXT PRIMARY KEY NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('open', 'backing-off', 'probing', 'paused')),
+                    until REAL,
+                    failures INTEGER NOT NULL DEFAULT 0,
+                    reason TEXT,
+                    updated_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

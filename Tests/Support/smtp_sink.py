@@ -199,6 +199,7 @@ def main():
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            print(f"AUTH {mechanism} {'accepted' if ok else 'refused'}", flush=True)
             return AuthResult(success=ok, handled=False, auth_data=mechanism)
 
         smtp_kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
