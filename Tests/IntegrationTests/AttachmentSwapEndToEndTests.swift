@@ -88,10 +88,12 @@ final class AttachmentSwapEndToEndTests: SiteTestCase {
             .map { try Data(contentsOf: dir.appendingPathComponent($0)) }
         XCTAssertEqual(received.count, 1)
         for raw in received {
-            XCTAssertNil(raw.range(of: secret.base64EncodedData()), "the secret went out base64-encoded")
-            XCTAssertNil(raw.range(of: secret), "the secret went out")
-            XCTAssertFalse(parts.contains { $0["sha256"] as? String == Self.sha256(secret) })
+            let text = String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "")
+            XCTAssertTrue(text.contains(other.base64EncodedString()), "the untouched file, base64-encoded")
+            XCTAssertFalse(text.contains(secret.base64EncodedString()), "the secret went out base64-encoded")
+            XCTAssertFalse(text.contains(String(decoding: secret, as: UTF8.self)), "the secret went out")
         }
+        XCTAssertFalse(parts.contains { $0["sha256"] as? String == Self.sha256(secret) })
     }
 
     static func sha256(_ data: Data) -> String {
