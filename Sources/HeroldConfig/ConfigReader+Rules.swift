@@ -26,6 +26,7 @@ extension ConfigReader {
             let remind = rule["remind"].flatMap { readRemind($0, at: "\(base).remind") }
             var actions: [Action] = []
             var emailOptions: [Int: EmailOptions] = [:]
+            var recipientLimits: [Int: EventRecipientLimits] = [:]
             var actionsOK = rule["send"] != nil
             if let sendNode = rule["send"], let sends = sequence(sendNode, at: "\(base).send") {
                 if sends.isEmpty {
@@ -45,6 +46,7 @@ extension ConfigReader {
                             } else {
                                 actionsOK = false
                             }
+                            recipientLimits[actionIndex] = readRecipientLimits(actionNode, at: context.path, ok: &actionsOK)
                         }
                     } else {
                         actionsOK = false
@@ -54,6 +56,7 @@ extension ConfigReader {
             if let name, let match, actionsOK, rule["remind"] == nil || remind != nil {
                 var rule = Rule(name: name, match: match, remind: remind, send: actions, line: item.mark?.line ?? 0)
                 rule.emailOptions = emailOptions
+                rule.recipientLimits = recipientLimits
                 config.rules.append(rule)
             }
         }
@@ -157,7 +160,8 @@ extension ConfigReader {
         switch kind {
         case "email":
             let path = "\(base).email"
-            guard let email = fields(value, at: path, known: ["to", "template", "attach", "list_unsubscribe"], required: ["to", "template"]) else {
+            let known = ["to", "template", "attach", "list_unsubscribe", "max_recipients", "allowed_domains"]
+            guard let email = fields(value, at: path, known: known, required: ["to", "template"]) else {
                 return nil
             }
             if !context.hasSMTP {

@@ -174,6 +174,9 @@ public struct Rule: Sendable, Equatable {
     public var line: Int
     /// Options of `email:` actions, by index in `send`.
     public var emailOptions: [Int: EmailOptions] = [:]
+    /// `max_recipients` / `allowed_domains` of `email:` actions that send to `data.FIELD`, by
+    /// index in `send`; an action without them gets `EventRecipientLimits()` (20, any domain).
+    public var recipientLimits: [Int: EventRecipientLimits] = [:]
 
     public init(name: String, match: [MatchCondition], remind: Remind? = nil, send: [Action], line: Int = 0) {
         self.name = name

@@ -104,11 +104,19 @@ public struct AttachmentRef: Sendable, Equatable, Codable {
     public var path: String
     /// Largest size accepted when the bytes are read, in bytes.
     public var maxBytes: Int
+    /// The `attachments.roots` folder as configured, and the file's path below it (symlinks
+    /// resolved at planning time): at send time the file is opened through these, with no
+    /// symbolic link allowed below the root. nil in journal rows written before issue 8: then `path`
+    /// itself is opened with no symbolic link on any component.
+    public var root: String?
+    public var relative: String?
 
-    public init(name: String, path: String, maxBytes: Int = 10 << 20) {
+    public init(name: String, path: String, maxBytes: Int = 10 << 20, root: String? = nil, relative: String? = nil) {
         self.name = name
         self.path = path
         self.maxBytes = maxBytes
+        self.root = root
+        self.relative = relative
     }
 }
 

@@ -1,32 +1,20 @@
 import Foundation
 import HeroldCore
 
-/// Reads an attachment's bytes when the message is composed, re-checking what the rules
-/// checked at planning time: the file may have changed or gone since.
+/// Reads an attachment's bytes when the message is composed, days after the rules checked
+/// the path: through `ConfinedFile`, from the configured root down, with no symbolic link
+/// below it, so a folder swapped for a link (to `$CREDENTIALS_DIRECTORY`, say) mails nothing.
+/// A refusal fails the delivery permanently (`message.attachment`) with the reason.
 enum AttachmentReader {
     static func read(_ ref: AttachmentRef) throws(MessageError) -> Data {
-        let attributes: [FileAttributeKey: Any]
+        // Journal rows from before the root was stored: the checked real path, from `/`,
+        // with no symbolic link on any component (it had none when it was checked).
+        let root = ref.root ?? "/"
+        let relative = ref.relative ?? ref.path
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: ref.path)
+            return try ConfinedFile.read(root: root, relative: relative, maxBytes: ref.maxBytes)
         } catch {
-            throw .attachment(name: ref.name, reason: "the file \(ref.path) does not exist or cannot be read")
+            throw .attachment(name: ref.name, reason: error.description)
         }
-        guard attributes[.type] as? FileAttributeType == .typeRegular else {
-            throw .attachment(name: ref.name, reason: "\(ref.path) is not a regular file")
-        }
-        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= ref.maxBytes else {
-            throw .attachment(name: ref.name, reason: "\(ref.path) is \(size) bytes, over the limit of \(ref.maxBytes) (attachments.max_bytes)")
-        }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: ref.path))
-        } catch {
-            throw .attachment(name: ref.name, reason: "cannot read \(ref.path): \(error.localizedDescription)")
-        }
-        guard data.count <= ref.maxBytes else {
-            throw .attachment(name: ref.name, reason: "\(ref.path) grew past the limit of \(ref.maxBytes) bytes")
-        }
-        return data
     }
 }

@@ -5,6 +5,8 @@ import HeroldCore
 /// Turns `attach:` entries and an event's `data.attachments` into checked files inside the
 /// allowed folders. The one part of the rules that looks at the file system (stat and
 /// realpath only, never contents), so that a missing file holds the delivery at once.
+/// A symbolic link inside a root that stays inside is resolved here; the file is read at
+/// send time through the root and the resolved path, refusing any link below the root.
 public struct AttachmentResolver: Sendable {
     public var config: AttachmentsConfig
 
@@ -23,7 +25,8 @@ public struct AttachmentResolver: Sendable {
         for root in config.roots {
             guard let rootReal = Self.realPath(root.path) else { continue }
             guard let real = Self.realPath(root.appendingPathComponent(relative).path) else { continue }
-            guard real.hasPrefix(rootReal.hasSuffix("/") ? rootReal : rootReal + "/") else {
+            let inside = rootReal.hasSuffix("/") ? rootReal : rootReal + "/"
+            guard real.hasPrefix(inside) else {
                 sawOutside = true
                 continue
             }
@@ -36,7 +39,10 @@ public struct AttachmentResolver: Sendable {
                 return .failure(DeliveryHoldReason("attachment \"\(relative)\" is \(size) bytes, over attachments.max_bytes (\(config.maxBytes))"))
             }
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
-            return .success(AttachmentRef(name: name, path: real, maxBytes: config.maxBytes))
+            // Sent through the configured root and the resolved path below it, with no
+            // symbolic link allowed there any more (AttachmentReader, at send time).
+            return .success(AttachmentRef(name: name, path: real, maxBytes: config.maxBytes,
+                                          root: root.path, relative: String(real.dropFirst(inside.count))))
         }
         if sawOutside {
             return .failure(DeliveryHoldReason("attachment \"\(relative)\" leads outside attachments.roots (a symbolic link?); refused"))

@@ -6,7 +6,7 @@ public enum PolishDaysLeft {
         case 0: return "dziś"
         case 1: return "jutro"
         case -1: return "wczoraj"
-        case ..<0: return "\(-days) dni temu"
+        case ..<0: return "\(days.magnitude) dni temu"  // magnitude: Int.min has no negation
         default: return "za \(days) dni"
         }
     }

@@ -45,13 +45,17 @@ public struct RuleEngine: Sendable {
         for rule in matchingRules(event) {
             let timing = timing(for: rule, event: event, now: now)
             for (index, action) in rule.send.enumerated() {
-                for recipient in recipients(of: action, event: event) {
+                let limits = rule.recipientLimits[index] ?? EventRecipientLimits()
+                for recipient in recipients(of: action, event: event, limits: limits) {
                     deliveries += plan(event: event, rule: rule, action: action, index: index,
                                        recipient: recipient, timing: timing, now: now)
                 }
             }
         }
-        return deliveries
+        // Recipient names are unique per action and reminder times per rule, so ids are too;
+        // this keeps one insert of the journal from ever meeting the same id twice.
+        var ids: Set<DeliveryID> = []
+        return deliveries.filter { ids.insert($0.id).inserted }
     }
 
     /// When a rule's messages go out.
@@ -95,9 +99,10 @@ public struct RuleEngine: Sendable {
         }
     }
 
-    /// Expands list names and `data.FIELD` entries (recipients the event names), keeps each
-    /// address once (domain compared case-insensitively).
-    func recipients(of action: Action, event: CloudEvent? = nil) -> [Recipient] {
+    /// Expands list names and `data.FIELD` entries (recipients the event names, within
+    /// `limits`), keeps each address once (domain compared case-insensitively).
+    func recipients(of action: Action, event: CloudEvent? = nil,
+                    limits: EventRecipientLimits = EventRecipientLimits()) -> [Recipient] {
         switch action {
         case .webhook(let endpoint, _):
             if config.webhooks[endpoint] == nil {
@@ -105,44 +110,29 @@ public struct RuleEngine: Sendable {
             }
             return [.endpoint(endpoint)]
         case .email(let to, _):
-            var out: [Recipient] = []
-            var seen: Set<String> = []
-            func add(_ entry: String, details: RecipientDetails? = nil) {
-                let mailbox: Mailbox
-                do {
-                    mailbox = try Mailbox.parse(entry)
-                } catch {
-                    let key = "invalid:" + entry
-                    if seen.insert(key).inserted {
-                        out.append(.unusable(entry, reason: "recipient \"\(entry)\" is not a usable address: \(error)"))
-                    }
-                    return
-                }
-                let address = mailbox.address
-                let at = address.lastIndex(of: "@") ?? address.endIndex
-                let key = String(address[..<at]) + address[at...].lowercased()
-                if seen.insert(key).inserted { out.append(.address(address, mailbox: mailbox, details: details)) }
-            }
+            var collector = RecipientCollector()
             for entry in to {
                 if entry.hasPrefix("data.") {
-                    for item in Self.eventRecipients(entry, in: event) {
-                        switch item {
-                        case .success(let (text, details)): add(text, details: details)
-                        case .failure(let hold):
-                            if seen.insert("invalid:" + entry + hold.reason).inserted {
-                                out.append(.unusable(entry, reason: hold.reason))
-                            }
-                        }
-                    }
+                    eventRecipients(entry, in: event, limits: limits).forEach { collector.add($0) }
                 } else if entry.contains("@") {
-                    add(entry)
+                    collector.add(Self.recipient(entry))
                 } else if let list = config.recipients[entry] {
-                    list.forEach { add($0) }
-                } else if seen.insert("list:" + entry).inserted {
-                    out.append(.unusable(entry, reason: "recipient list \"\(entry)\" is not defined under recipients"))
+                    list.forEach { collector.add(Self.recipient($0)) }
+                } else {
+                    collector.add(.unusable(entry, reason: "recipient list \"\(entry)\" is not defined under recipients"))
                 }
             }
-            return out
+            return collector.recipients
+        }
+    }
+
+    /// An address (with the display name as written), or why the text is not one.
+    static func recipient(_ text: String, details: RecipientDetails? = nil) -> Recipient {
+        do {
+            let mailbox = try Mailbox.parse(text)
+            return .address(mailbox.address, mailbox: mailbox, details: details)
+        } catch {
+            return .unusable(text, reason: "recipient \"\(text)\" is not a usable address: \(error)")
         }
     }
 

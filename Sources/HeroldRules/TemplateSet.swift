@@ -88,10 +88,7 @@ public struct TemplateSet: Sendable {
             let path = config.templatesDirectory.appendingPathComponent(relative).path
             switch read(relative) {
             case .missing:
-                if required {
-                    issues.append(ConfigIssue(file: path, line: 0, message: "template file is missing",
-                                              fix: "create templates/\(relative)"))
-                }
+                if required { issues += missing(relative, path: path, name: name, config: config) }
                 return nil
             case .unreadable(let why):
                 issues.append(ConfigIssue(file: path, line: 0, message: "template file \(why)"))
@@ -122,6 +119,22 @@ public struct TemplateSet: Sendable {
         }
         if !issues.isEmpty { throw ConfigErrors(issues) }
         return set
+    }
+
+    /// A missing template file, reported at each `template:` key in herold.yaml that names it
+    /// (or at the file itself when no reference is known).
+    static func missing(_ relative: String, path: String, name: String, config: HeroldConfig) -> [ConfigIssue] {
+        let kind: TemplateReference.Kind = relative.hasSuffix("/body.json.mustache") ? .webhook : .email
+        let references = config.templateReferences.filter { $0.name == name && $0.kind == kind }
+        guard !references.isEmpty else {
+            return [ConfigIssue(file: path, line: 0, message: "template file is missing", fix: "create templates/\(relative)")]
+        }
+        let fix = "create templates/\(relative), or correct the template name"
+        return references.map { reference in
+            ConfigIssue(file: config.file.path, line: reference.line, column: reference.column,
+                        message: "\(reference.path): rule \"\(reference.rule)\" uses template \"\(name)\", but \(path) is missing",
+                        fix: fix)
+        }
     }
 
     static func isPlainName(_ name: String) -> Bool {

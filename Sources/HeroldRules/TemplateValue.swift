@@ -76,8 +76,12 @@ struct TemplateText: MustacheCustomRenderable, MustacheTransformable, MustachePa
         case "pl_data", "pl_data_dzien", "pl_data_i_godzina", "pl_godzina", "pl_dzien_tygodnia":
             return dateHelper(name)
         default:
-            if TemplateHelpers.numberHelpers.contains(name), let n = Int(value.trimmingCharacters(in: .whitespaces)) {
-                return TemplateNumber(value: .int(Int64(n)), env: env).transform(name)
+            if TemplateNumber.transforms.contains(name), let number = TemplateNumber.wholeNumber(value) {
+                guard let n = number else {
+                    env.problem(TemplateNumber.outOfRange(name, value.trimmingCharacters(in: .whitespaces)))
+                    return nil
+                }
+                return TemplateNumber(value: .int(n), env: env).transform(name)
             }
             env.problem("\(name)(…) cannot be applied to the text \"\(value.prefix(60))\"")
             return nil
@@ -116,17 +120,49 @@ struct TemplateNumber: MustacheCustomRenderable, MustacheTransformable, Mustache
     var description: String { renderText }
     func child(named: String) -> Any? { nil }
 
+    /// Whole numbers the helpers take: far beyond any count or number of days, and far from
+    /// where `+ 1`, `- n` or a multiplication could overflow. Event data outside it holds the
+    /// delivery with the reason instead of trapping.
+    static let helperRange: ClosedRange<Int64> = -999_999_999_999_999...999_999_999_999_999
+    /// What a number answers to; a text holding a whole number (`"n": "7"`) answers too.
+    static let transforms = TemplateHelpers.numberHelpers.union(["plusone", "minusone", "even", "odd", "equalzero"])
+
+    /// A whole number written as text (`"n": "7"`): nil when the text is not one, `.some(nil)`
+    /// when it is one too long for 64 bits.
+    static func wholeNumber(_ text: String) -> Int64?? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.first == "-" || trimmed.first == "+" ? trimmed.dropFirst() : Substring(trimmed)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return .some(Int64(trimmed))
+    }
+
+    static func outOfRange(_ helper: String, _ written: String) -> String {
+        "\(helper)(…): the number \(written.prefix(40)) is out of range (whole numbers from \(helperRange.lowerBound) to \(helperRange.upperBound))"
+    }
+
     private var integer: Int? {
         switch value {
-        case .int(let i): return Int(exactly: i)
-        case .double(let d): return d.rounded() == d && abs(d) < 1e15 ? Int(d) : nil
+        case .int(let i): return Self.helperRange.contains(i) ? Int(i) : nil
+        case .double(let d): return d.rounded() == d && abs(d) <= Double(Self.helperRange.upperBound) ? Int(d) : nil
         default: return nil
+        }
+    }
+
+    private var isWhole: Bool {
+        switch value {
+        case .int: return true
+        case .double(let d): return d.isFinite && d.rounded() == d
+        default: return false
         }
     }
 
     func transform(_ name: String) -> Any? {
         guard let n = integer else {
-            env.problem("\(name)(…) needs a whole number, found \(value.scalarText ?? "?")")
+            if isWhole {
+                env.problem(Self.outOfRange(name, value.scalarText ?? "?"))
+            } else {
+                env.problem("\(name)(…) needs a whole number, found \(value.scalarText ?? "?")")
+            }
             return nil
         }
         switch name {

@@ -60,7 +60,10 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.webhooks["partnerzy-hub"]?.allowPrivate, true)
         XCTAssertEqual(config.webhooks["partnerzy-hub"]?.outbox, folder.appendingPathComponent("outbox/webhooki"))
         XCTAssertEqual(config.rules.map(\.name), ["oglos-laureatow", "przypomnienie-o-terminie",
-                                                  "zaproszenie-na-uroczystosc", "dzien-pracownika-socjalnego"])
+                                                  "zaproszenie-na-uroczystosc", "imienne-zaproszenia",
+                                                  "dzien-pracownika-socjalnego"])
+        XCTAssertEqual(config.rules[3].recipientLimits[0], EventRecipientLimits(
+            maxRecipients: 20, allowedDomains: ["rops.example.org", "mops-krakow.example.org", "kwp-krakow.example.org"]))
         XCTAssertEqual(config.rules[0].send, [.email(to: ["partners"], template: "laureaci"),
                                               .webhook(endpoint: "partnerzy-hub", template: nil)])
         XCTAssertEqual(config.rules[1].remind, Remind(field: "data.deadline", beforeDays: [14, 7, 1], atMinutes: 9 * 60))
@@ -521,5 +524,86 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertTrue(found[1].message.hasSuffix("does not start with \"whsec_\""))
         XCTAssertTrue(found[2].message.hasSuffix("is not \"whsec_\" followed by base64"))
         XCTAssertTrue(found[3].message.hasSuffix("does not exist"))
+    }
+
+    // MARK: Recipients an event names
+
+    static func eventRecipients(_ options: String) -> String {
+        base + """
+            rules:
+              - name: zaproszenia
+                match: { type: ceremony.invitations }
+                send:
+                  - email:
+                      to: [data.recipients]
+                      template: t
+            \(options)
+            """
+    }
+
+    func testMaxRecipientsAndAllowedDomainsAreRead() throws {
+        let config = try load(Self.eventRecipients("""
+                      max_recipients: 40
+                      allowed_domains: [MOPS.Krakow.pl, xn--gmina-zka.pl]
+            """))
+        XCTAssertEqual(config.rules[0].recipientLimits[0],
+                       EventRecipientLimits(maxRecipients: 40, allowedDomains: ["mops.krakow.pl", "xn--gmina-zka.pl"]))
+        let defaults = try load(Self.eventRecipients(""))
+        XCTAssertNil(defaults.rules[0].recipientLimits[0], "no keys: the engine uses EventRecipientLimits()")
+        XCTAssertEqual(EventRecipientLimits().maxRecipients, 20)
+        XCTAssertNil(EventRecipientLimits().allowedDomains)
+    }
+
+    func testBadLimitsAreReportedAtTheirLine() {
+        let found = issues(Self.eventRecipients("""
+                      max_recipients: 0
+                      allowed_domains: ["*.example.org", jan@example.org, żółw.pl, localhost, "-zly-.pl"]
+            """))
+        XCTAssertEqual(found.map(\.line), [11, 12, 12, 12, 12, 12], "\(found)")
+        XCTAssertEqual(found[0].message, "rules[0].send[0].email.max_recipients: 0 is out of range")
+        XCTAssertEqual(found[0].fix, "use a number from 1 to 10000")
+        XCTAssertTrue(found[1].message.hasPrefix("rules[0].send[0].email.allowed_domains[0]: \"*.example.org\" has a wildcard"), found[1].message)
+        XCTAssertTrue(found[2].message.hasSuffix("is an address; write only the domain after @"), found[2].message)
+        XCTAssertTrue(found[3].message.contains("xn-- form"), found[3].message)
+        XCTAssertTrue(found[4].message.hasSuffix("\"localhost\" is not a domain name such as example.org"), found[4].message)
+        XCTAssertTrue(found[5].message.contains("\"-zly-.pl\" is not a domain name"), found[5].message)
+        let text = single(Self.eventRecipients("""
+                      max_recipients: dużo
+            """))
+        XCTAssertEqual(text?.line, 11)
+        XCTAssertEqual(text?.message, "rules[0].send[0].email.max_recipients: expected a whole number, found \"dużo\"")
+    }
+
+    func testLimitsWithoutAnEventFieldAreAMistake() {
+        let found = single(Self.base + """
+            recipients:
+              partners: [rops@example.org]
+            rules:
+              - name: r
+                match: { type: t }
+                send:
+                  - email: { to: [partners], template: t, max_recipients: 5 }
+            """)
+        XCTAssertEqual(found?.line, 10)
+        XCTAssertEqual(found?.message, "rules[0].send[0].email: max_recipients and allowed_domains limit the recipients an event names, but \"to\" has no data.FIELD")
+    }
+
+    func testReminderOffsetsBeyondTenYearsAreRefused() {
+        let yaml = Self.base + """
+            recipients:
+              partners: [rops@example.org]
+            rules:
+              - name: r
+                match: { type: t }
+                remind: { field: data.deadline, before: [3651d, 9223372036854775808d, -1d] }
+                send:
+                  - email: { to: [partners], template: t }
+            """
+        let found = issues(yaml)
+        XCTAssertEqual(found.map(\.message), [
+            "rules[0].remind.before[0]: 3651d is out of range",
+            "rules[0].remind.before[1]: \"9223372036854775808d\" is not a number of days",
+            "rules[0].remind.before[2]: -1d is out of range",
+        ])
     }
 }
