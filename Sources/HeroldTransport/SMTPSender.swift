@@ -43,6 +43,7 @@ public struct SMTPSender: EmailSender {
             timeouts: CurlTimeouts(connect: settings.connectTimeout, total: settings.totalTimeout),
             caFile: settings.caFile)
         transfer.bearer = settings.bearer
+        transfer.ehloName = settings.ehloName
         if let tokenFile = settings.tokenFile {
             guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
