@@ -85,6 +85,26 @@ final class RelayEndToEndTests: SiteTestCase {
         XCTAssertEqual(relay.records().count, 1, "sent once")
     }
 
+    /// Without `helo`, the EHLO name is still fully qualified (a relay with
+    /// `reject_non_fqdn_helo_hostname` refuses `EHLO vm`): the machine's name when it has a dot,
+    /// else the domain of `from`.
+    func testDefaultEHLONameIsFullyQualified() throws {
+        let (site, smtp, http) = try makeSite("relay-ehlo")
+        defer { withExtendedLifetime(http) {} }
+        let notify = try NotifySocket(directory: site.root)
+        let daemon = try site.startDaemon(notify: notify)
+        cleanup.append { daemon.stop() }
+        try site.drop(TestSite.laureatesEvent(id: "ehlo"), as: "ehlo.json")
+        XCTAssertTrue(eventually { smtp.records().count == 2 }, daemon.output)
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        let machine = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for record in smtp.records() {
+            let helo = record["helo"] as? String ?? ""
+            XCTAssertTrue(helo == "rops.example.org" || (helo == machine && machine.contains(".")), "EHLO \(helo) on \(machine)")
+        }
+    }
+
     /// `check` refuses a password in plain text to another machine, at the line of `tls:`.
     func testCheckRefusesAPasswordInPlainTextToARemoteRelay() throws {
         let ca = try makeCA()
