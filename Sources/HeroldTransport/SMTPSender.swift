@@ -56,7 +56,7 @@ public struct SMTPSender: EmailSender {
         transfer.loginOptions = settings.auth?.loginOptions
         var logger = logger
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
-        logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)"])
+        logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)", "smtp.ehlo": "\(settings.ehloName ?? "-")"])
 
         let engine = self.engine
         let request = CurlRequest.smtp(transfer)
