@@ -135,12 +135,12 @@ final class Transfer {
             throw CurlError(code: CurlError.Code.urlMalformed,
                             message: "the URL already has a path (an EHLO name); give the EHLO name only once")
         }
-        let unreserved = name.utf8.map { byte -> String in
+        let encoded = name.utf8.map { byte -> String in
             let plain = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
             return plain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded
         }
-        return base + "/" + unreserved.joined()
+        return base + "/" + encoded.joined()
     }
 
     /// The pre-request callback: the peer check (webhooks) and the login check (SMTP).
