@@ -10,11 +10,15 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     public var serverReply: String?
     /// The peer address refused by a request's `allowPeer` check, when that aborted the transfer.
     public var refusedPeer: String?
+    /// True when an SMTP transfer with a user name was stopped before `MAIL FROM` because the
+    /// session did not log in (the server offered no AUTH): nothing was sent.
+    public var notLoggedIn = false
 
     public init(code: Int, message: String, responseCode: Int = 0, serverReply: String? = nil,
-                refusedPeer: String? = nil) {
+                refusedPeer: String? = nil, notLoggedIn: Bool = false) {
         self.code = code
         self.message = message
+        self.notLoggedIn = notLoggedIn
         self.responseCode = responseCode
         self.serverReply = serverReply
         self.refusedPeer = refusedPeer

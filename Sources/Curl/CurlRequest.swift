@@ -51,6 +51,9 @@ public struct SMTPTransfer: Sendable {
     public var timeouts: CurlTimeouts
     /// A CA bundle to verify the server against instead of the system one.
     public var caFile: String?
+    /// The name sent in `EHLO`; nil lets libcurl send the machine's name. The `url` must then
+    /// have no path (libcurl takes the EHLO name from the path).
+    public var ehloName: String?
 
     public init(url: String, mailFrom: String, recipient: String, message: [UInt8], tls: TLS,
                 username: String? = nil, password: String? = nil, timeouts: CurlTimeouts = CurlTimeouts(),

@@ -22,6 +22,7 @@ final class Transfer {
     private var lastErrorReply: [String] = []
     private var allowPeer: (@Sendable (String) -> Bool)?
     private var refusedPeer: String?
+    private var login = LoginWatch()
 
     static let userAgent = "herold/0.1"
     private static let maxReplyLines = 20
@@ -72,7 +73,8 @@ final class Transfer {
             throw CurlError(code: CurlError.Code.unsupportedProtocol,
                             message: "TLS mode \(smtp.tls) does not fit the URL scheme \"\(scheme)\"")
         }
-        try configureCommon(url: smtp.url, protocols: "smtp,smtps", timeouts: smtp.timeouts, caFile: smtp.caFile)
+        try configureCommon(url: try Self.smtpURL(smtp), protocols: "smtp,smtps", timeouts: smtp.timeouts,
+                            caFile: smtp.caFile)
         try Self.refuseControlCharacters(smtp.mailFrom, what: "envelope sender")
         try Self.refuseControlCharacters(smtp.recipient, what: "envelope recipient")
         try handle.set(CURLOPT_MAIL_FROM, "<\(smtp.mailFrom)>")
@@ -95,18 +97,59 @@ final class Transfer {
         try handle.set(CURLOPT_READDATA, pointer: userdata)
         try handle.set(CURLOPT_READFUNCTION, callback: { buffer, size, count, user in
             guard let transfer = Transfer.from(user), let buffer else { return 0 }
+            // A second guard after the pre-request one: no message byte leaves an unauthenticated session.
+            if transfer.login.stop() { return Int(CURL_READFUNC_ABORT) }
             return transfer.read(into: buffer, capacity: size * count)
         })
 
         // Server reply lines reach us only through the debug callback; we keep the incoming
-        // ones only (outgoing lines would include AUTH credentials).
+        // ones only. Of outgoing lines only the command verb is looked at (AUTH carries credentials).
         try handle.set(CURLOPT_DEBUGDATA, pointer: userdata)
         try handle.setDebug({ _, type, data, size, user in
-            guard type == CURLINFO_HEADER_IN, let data, let transfer = Transfer.from(user) else { return 0 }
-            transfer.received(replyBytes: UnsafeRawBufferPointer(start: data, count: size))
+            guard let data, let transfer = Transfer.from(user) else { return 0 }
+            let bytes = UnsafeRawBufferPointer(start: data, count: size)
+            if type == CURLINFO_HEADER_IN {
+                transfer.received(replyBytes: bytes)
+            } else if type == CURLINFO_HEADER_OUT {
+                transfer.login.sent(command: bytes)
+            }
             return 0
         })
         try handle.set(CURLOPT_VERBOSE, 1)
+        // With a user name, libcurl logs in only if the server offers AUTH, and otherwise sends
+        // without a word. The pre-request callback runs after EHLO/STARTTLS/AUTH and before
+        // MAIL FROM: there an unauthenticated session is stopped.
+        if smtp.username != nil {
+            login.required = true
+            try installPrerequest()
+        }
+    }
+
+    /// The URL with the EHLO name as its path (percent-encoded; libcurl decodes it).
+    static func smtpURL(_ smtp: SMTPTransfer) throws(CurlError) -> String {
+        guard let name = smtp.ehloName else { return smtp.url }
+        try refuseControlCharacters(name, what: "EHLO name")
+        var base = Substring(smtp.url)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        if let schemeEnd = base.range(of: "://"), base[schemeEnd.upperBound...].contains("/") {
+            throw CurlError(code: CurlError.Code.urlMalformed,
+                            message: "the URL already has a path (an EHLO name); give the EHLO name only once")
+        }
+        let encoded = name.utf8.map { byte -> String in
+            let plain = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            return plain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded
+        }
+        return base + "/" + encoded.joined()
+    }
+
+    /// The pre-request callback: the peer check (webhooks) and the login check (SMTP).
+    private func installPrerequest() throws(CurlError) {
+        try handle.set(CURLOPT_PREREQDATA, pointer: userdata)
+        try handle.setPrereq({ user, primaryIP, _, _, _ in
+            guard let transfer = Transfer.from(user), let primaryIP else { return CURL_PREREQFUNC_ABORT }
+            return transfer.mayStart(peer: String(cString: primaryIP)) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+        })
     }
 
     private func configure(_ post: HTTPPostTransfer) throws(CurlError) {
@@ -146,11 +189,7 @@ final class Transfer {
         })
         if let allowPeer = post.allowPeer {
             self.allowPeer = allowPeer
-            try handle.set(CURLOPT_PREREQDATA, pointer: userdata)
-            try handle.setPrereq({ user, primaryIP, _, _, _ in
-                guard let transfer = Transfer.from(user), let primaryIP else { return CURL_PREREQFUNC_ABORT }
-                return transfer.allows(peer: String(cString: primaryIP)) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
-            })
+            try installPrerequest()
         }
     }
 
@@ -200,16 +239,19 @@ final class Transfer {
             // "250-..." continues a multi-line reply; "250 ..." (or a bare "250") ends it.
             let utf8 = Array(line.utf8)
             lastReplyLineWasFinal = utf8.count <= 3 || utf8[3] != UInt8(ascii: "-")
+            login.received(line: line, final: lastReplyLineWasFinal)
             if lastReplyLineWasFinal, let first = utf8.first, first == UInt8(ascii: "4") || first == UInt8(ascii: "5") {
                 lastErrorReply = replyLines
             }
         }
     }
 
-    private func allows(peer: String) -> Bool {
-        if allowPeer?(peer) ?? true { return true }
-        refusedPeer = peer
-        return false
+    private func mayStart(peer: String) -> Bool {
+        guard allowPeer?(peer) ?? true else {
+            refusedPeer = peer
+            return false
+        }
+        return !login.stop()
     }
 
     // MARK: completion
@@ -224,6 +266,9 @@ final class Transfer {
             if let refusedPeer {
                 error.refusedPeer = refusedPeer
                 error.message = "connection to \(refusedPeer) refused: address not allowed"
+            } else if login.stopped {
+                error.notLoggedIn = true
+                error.message = login.refusal
             }
             return .failure(error)
         }
@@ -231,6 +276,11 @@ final class Transfer {
                                      bodyTruncated: bodyTruncated, serverReply: reply,
                                      primaryIP: handle.info(string: CURLINFO_PRIMARY_IP)))
     }
+}
+
+extension String {
+    /// Two hex digits for a byte below 0x10 too.
+    fileprivate var leftPadded: String { count < 2 ? "0" + self : self }
 }
 
 extension Duration {

@@ -2,7 +2,8 @@ import Foundation
 
 extension ConfigLoader {
     /// Checks the secret files the config names (the loader never reads them): each exists and
-    /// is readable, a password file is not empty, a webhook secret is `whsec_` + base64 of 24+ bytes.
+    /// is readable, a password file is not empty, a webhook secret is `whsec_` + base64 of 24+ bytes,
+    /// and `smtp.ca_file` holds a PEM certificate.
     public static func checkFiles(_ config: HeroldConfig) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         let file = config.file.path
@@ -12,6 +13,14 @@ extension ConfigLoader {
                text.isEmpty {
                 issues.append(ConfigIssue(file: file, line: line, message: "smtp.password_file: \(passwordFile.path) is empty",
                                           fix: "write the SMTP password into it (only the password, one line)"))
+            }
+        }
+        if let caFile = config.smtp?.caFile {
+            let line = config.lines["smtp.ca_file"] ?? 0
+            if let text = readSecret(caFile, key: "smtp.ca_file", file: file, line: line, into: &issues),
+               !text.contains("-----BEGIN CERTIFICATE-----") {
+                issues.append(ConfigIssue(file: file, line: line, message: "smtp.ca_file: \(caFile.path) holds no PEM certificate",
+                                          fix: "point it at the relay's CA certificate in PEM form (-----BEGIN CERTIFICATE-----)"))
             }
         }
         for hook in config.webhooks.values.sorted(by: { $0.name < $1.name }) {

@@ -47,11 +47,12 @@ extension ConfigReader {
 
     // MARK: smtp
 
-    /// `tls` defaults to `tls` for `smtps://`, to `none` for a relay on 127.0.0.1, ::1 or
-    /// localhost, and to `starttls` (required, never silently plain) for any other host.
+    /// `tls` defaults to `tls` for `smtps://`, to `none` for a relay on the loopback (127.0.0.0/8,
+    /// ::1, localhost), and to `starttls` (required, never silently plain) for any other host,
+    /// on any port (587 and 25 alike).
     func readSMTP(_ node: Node) -> SMTPConfig? {
         let known = ["url", "tls", "from", "username", "password_file", "outbox", "connect_timeout", "timeout"]
-            + Self.smtpMessageKeys
+            + Self.smtpMessageKeys + Self.smtpRelayKeys
         guard let smtp = fields(node, at: "smtp", known: known, required: ["from"]) else { return nil }
         var ok = true
         var url: String?
@@ -85,7 +86,7 @@ extension ConfigReader {
         var tls: SMTPConfig.TLSMode
         if scheme == "smtps" {
             tls = .tls
-        } else if let host, ["127.0.0.1", "localhost", "::1"].contains(host) {
+        } else if let host, LoopbackHost.contains(host) {
             tls = .none
         } else {
             tls = url == nil ? .none : .starttls
@@ -142,7 +143,9 @@ extension ConfigReader {
         guard ok, let from else { return nil }
         var config = SMTPConfig(url: url, tls: tls, from: from, username: username, passwordFile: passwordFile,
                                 outbox: outbox, connectTimeout: connectTimeout ?? 10, timeout: timeout ?? 60)
-        return readSMTPExtras(smtp, into: &config) ? config : nil
+        let extrasOK = readSMTPExtras(smtp, into: &config)
+        let relayOK = readSMTPRelay(smtp, host: host, into: &config)
+        return extrasOK && relayOK ? config : nil
     }
 
     // MARK: webhooks

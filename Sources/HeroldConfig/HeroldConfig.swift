@@ -118,6 +118,11 @@ public struct SMTPConfig: Sendable, Equatable {
     public var sender: Mailbox?
     /// SMTP sessions used at once (`max_connections`, default 1): messages wait and reuse them.
     public var maxConnections = 1
+    /// The EHLO name (`helo:`, a FQDN or an address literal); nil: the machine's name when it is
+    /// fully qualified, else the domain of `from`.
+    public var helo: String?
+    /// A PEM file of CA certificates to trust instead of the system's (`ca_file:`, a private CA).
+    public var caFile: URL?
 
     public init(url: String?, tls: TLSMode, from: Mailbox, username: String? = nil, passwordFile: URL? = nil,
                 outbox: URL? = nil, connectTimeout: Int = 10, timeout: Int = 60) {

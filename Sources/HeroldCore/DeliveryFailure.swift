@@ -27,3 +27,12 @@ public struct DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertib
 
     public var description: String { "\(kind) \(code): \(message)" }
 }
+
+extension DeliveryFailure {
+    /// Codes that say the destination itself is unusable for now, not this one message: the relay
+    /// refused the login (`smtp.auth`: an expired password or OAuth token, AUTH not offered) or
+    /// TLS failed (`tls.*`: an expired or untrusted certificate, no STARTTLS). They are transient
+    /// (deferred, as Postfix does), and every other delivery to the same destination would fail
+    /// the same way, so a dispatcher may pause the destination's whole lane until one try works.
+    public var pausesDestination: Bool { code == "smtp.auth" || code.hasPrefix("tls.") }
+}

@@ -14,7 +14,7 @@ public enum DestinationSignal: String, Sendable, Equatable {
     /// Reads a failure's code. The codes are `DeliveryFailure.code`'s stable names.
     public init(_ failure: DeliveryFailure) {
         let code = failure.code
-        if Self.pauseCodes.contains(code) || code.hasPrefix("smtp.auth") || code.hasPrefix("tls.") {
+        if failure.pausesDestination {
             self = .pause
         } else if Self.downCodes.contains(code) || (code.hasPrefix("http.5") && code.count == 8) {
             self = .down
@@ -23,12 +23,6 @@ public enum DestinationSignal: String, Sendable, Equatable {
         }
     }
 
-    /// Login refused (535, 534, 530, curl 67), STARTTLS refused (64), and certificate or
-    /// handshake problems (35, 58, 60, 77, 83, 90, 91).
-    static let pauseCodes: Set<String> = [
-        "smtp.530", "smtp.534", "smtp.535", "curl.67", "curl.64",
-        "curl.35", "curl.58", "curl.60", "curl.77", "curl.83", "curl.90", "curl.91",
-    ]
     /// DNS (6), refused or unreachable (7), timeout (28), empty reply (52), send and receive
     /// errors (55, 56), SMTP 421 (closing), HTTP 429 (too many requests).
     static let downCodes: Set<String> = [

@@ -56,12 +56,8 @@ struct Runtime: Sendable {
                 if let file = smtp.passwordFile {
                     password = (try? String(contentsOf: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
                 }
-                var settings = SMTPSettings(
-                    url: url, tls: SMTPSettings.TLSMode(rawValue: smtp.tls.rawValue) ?? .starttls,
-                    username: smtp.username, password: password,
-                    connectTimeout: .seconds(smtp.connectTimeout), totalTimeout: .seconds(smtp.timeout))
-                applyAuth(smtp, to: &settings)
                 do {
+                    let settings = smtpSettings(smtp, url: url, password: password)
                     emailSender = try SMTPSender(settings: settings, engine: curl, logger: logger)
                 } catch {
                     issue("smtp", error.description)

@@ -15,16 +15,22 @@ public enum FailureClassifier {
     /// | outcome | kind | code |
     /// |---|---|---|
     /// | SMTP: curl OK | success | |
-    /// | SMTP: server replied 4xx (MAIL, RCPT, DATA, AUTH) | transient | `smtp.4xx` |
+    /// | SMTP: login refused (curl 67, or 530/534/535/538), or no AUTH offered while a username is set | transient, pauses the destination | `smtp.auth` |
+    /// | SMTP: server replied 4xx (MAIL, RCPT, DATA) | transient | `smtp.4xx` |
     /// | SMTP: server replied 5xx | permanent | `smtp.5xx` |
     /// | HTTP 2xx | success | |
     /// | HTTP 408, 425, 429, 5xx | transient, with `Retry-After` | `http.NNN` |
     /// | HTTP 3xx (never followed) | permanent | `http.NNN` |
     /// | HTTP other 4xx, 1xx, others | permanent | `http.NNN` |
     /// | peer address refused by policy | permanent | `webhook.address-refused` |
-    /// | TLS certificate or CA problem (58, 60, 77, 83, 90, 91); STARTTLS not offered (64) | permanent | `curl.N` |
-    /// | bad URL or scheme (1, 3), value refused before sending (43), login denied (67) | permanent | `curl.N` |
+    /// | TLS certificate not trusted, expired, for another name, or the CA file unusable (58, 60, 77, 83, 90, 91) | transient, pauses the destination | `tls.certificate` |
+    /// | TLS handshake failed (35, 59) | transient, pauses the destination | `tls.handshake` |
+    /// | STARTTLS required but not offered (64) | transient, pauses the destination | `tls.starttls` |
+    /// | bad URL or scheme (1, 3), value refused before sending (43) | permanent | `curl.N` |
     /// | anything else: DNS (6), refused/unreachable (7), timeout (28), reset (55, 56), empty reply (52) | transient | `curl.N` |
+    ///
+    /// Login and TLS failures are deferred, as Postfix does: an expired token or certificate is
+    /// fixed by someone, and the messages then go instead of having become dead letters.
     public static func classify(_ result: Result<CurlResponse, CurlError>, protocol kind: TransferProtocol,
                                 now: Date) -> DeliveryFailure? {
         switch result {
@@ -44,6 +50,7 @@ public enum FailureClassifier {
                                    message: message, retryAfter: transient ? retryAfter : nil)
 
         case .failure(let error):
+            if let failure = destinationFailure(error, protocol: kind) { return failure }
             if kind == .smtp, (400..<600).contains(error.responseCode) {
                 let reply = error.serverReply ?? "\(error.responseCode)"
                 return DeliveryFailure(kind: error.responseCode < 500 ? .transient : .permanent,
@@ -53,17 +60,42 @@ public enum FailureClassifier {
                 return DeliveryFailure(kind: .permanent, code: "webhook.address-refused", message: error.message)
             }
             let permanent: Set<Int> = [
-                CurlError.Code.sslCertProblem, CurlError.Code.peerFailedVerification,
-                CurlError.Code.sslCACertBadFile, CurlError.Code.sslIssuerError,
-                CurlError.Code.sslPinnedPubKeyNotMatch, CurlError.Code.sslInvalidCertStatus,
-                CurlError.Code.useSSLFailed, CurlError.Code.unsupportedProtocol, CurlError.Code.urlMalformed,
-                CurlError.Code.badFunctionArgument, CurlError.Code.loginDenied,
+                CurlError.Code.unsupportedProtocol, CurlError.Code.urlMalformed, CurlError.Code.badFunctionArgument,
             ]
-            var message = error.message
-            if let reply = error.serverReply, kind == .smtp { message += " (server: \(reply))" }
             return DeliveryFailure(kind: permanent.contains(error.code) ? .permanent : .transient,
-                                   code: "curl.\(error.code)", message: message)
+                                   code: "curl.\(error.code)", message: withReply(error, protocol: kind))
         }
+    }
+
+    /// Login and TLS failures: the destination, not the message, is the problem (see `pausesDestination`).
+    static func destinationFailure(_ error: CurlError, protocol kind: TransferProtocol) -> DeliveryFailure? {
+        let code: String
+        let advice: String
+        switch error.code {
+        case _ where kind == .smtp && (error.notLoggedIn || error.code == CurlError.Code.loginDenied
+                                       || [530, 534, 535, 538].contains(error.responseCode)):
+            code = "smtp.auth"
+            advice = "the relay did not accept the login; check smtp.username and the password or token (deferred, retried)"
+        case CurlError.Code.peerFailedVerification, CurlError.Code.sslCertProblem, CurlError.Code.sslCACertBadFile,
+             CurlError.Code.sslIssuerError, CurlError.Code.sslPinnedPubKeyNotMatch, CurlError.Code.sslInvalidCertStatus:
+            code = "tls.certificate"
+            advice = "the server's certificate was not accepted (expired, for another name, or from a CA not trusted: see ca_file); deferred, retried"
+        case CurlError.Code.sslConnectError, CurlError.Code.sslCipher:
+            code = "tls.handshake"
+            advice = "the TLS handshake failed; deferred, retried"
+        case CurlError.Code.useSSLFailed:
+            code = "tls.starttls"
+            advice = "the server did not offer STARTTLS, which tls: starttls requires; deferred, retried"
+        default:
+            return nil
+        }
+        return DeliveryFailure(kind: .transient, code: code, message: "\(advice): \(withReply(error, protocol: kind))")
+    }
+
+    /// curl's message, with the server's reply for SMTP.
+    private static func withReply(_ error: CurlError, protocol kind: TransferProtocol) -> String {
+        guard kind == .smtp, let reply = error.serverReply else { return error.message }
+        return error.message + " (server: \(reply))"
     }
 
     /// The start of a response body, printable and on one line, for the failure message.

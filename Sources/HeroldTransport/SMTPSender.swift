@@ -43,6 +43,7 @@ public struct SMTPSender: EmailSender {
             timeouts: CurlTimeouts(connect: settings.connectTimeout, total: settings.totalTimeout),
             caFile: settings.caFile)
         transfer.bearer = settings.bearer
+        transfer.ehloName = settings.ehloName
         if let tokenFile = settings.tokenFile {
             guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
@@ -55,7 +56,7 @@ public struct SMTPSender: EmailSender {
         transfer.loginOptions = settings.auth?.loginOptions
         var logger = logger
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
-        logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)"])
+        logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)", "smtp.ehlo": "\(settings.ehloName ?? "-")"])
 
         let engine = self.engine
         let request = CurlRequest.smtp(transfer)

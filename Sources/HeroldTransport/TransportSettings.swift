@@ -1,3 +1,5 @@
+import HeroldCore
+
 /// How to reach the SMTP server. The daemon maps `herold.yaml`'s `smtp:` section onto this.
 public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
     /// Transport security, as in the config's `tls:` key.
@@ -30,6 +32,8 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
     public var caFile: String?
     /// SMTP sessions used at once; later messages wait and reuse them (default 1).
     public var maxConnections = 1
+    /// The name sent in `EHLO` (a FQDN or an address literal); nil lets libcurl send the machine's name.
+    public var ehloName: String?
 
     public init(url: String, tls: TLSMode, username: String? = nil, password: String? = nil,
                 connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),
@@ -63,6 +67,9 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
         }
         if auth == .xoauth2, (bearer == nil && tokenFile == nil) || username == nil {
             throw TransportSettingsError("smtp auth xoauth2 needs a username and a token (token_file)")
+        }
+        if let ehloName, let problem = EHLOName.problem(ehloName) {
+            throw TransportSettingsError("smtp EHLO name \"\(ehloName)\" \(problem)")
         }
         for (name, value) in [("url", url), ("username", username ?? ""), ("password", password ?? ""), ("token", bearer ?? "")]
         where value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {

@@ -51,7 +51,7 @@ final class LaneHealthTests: XCTestCase {
     }
 
     func testLoginRefusedOrUntrustedCertificatePausesUntilResumed() {
-        for code in ["smtp.535", "curl.67", "curl.60", "smtp.auth", "tls.certificate"] {
+        for code in ["smtp.auth", "tls.certificate", "tls.handshake", "tls.starttls"] {
             var lane = LaneHealth()
             let failure = DeliveryFailure(kind: .transient, code: code, message: "refused")
             lane.failed(failure, retry: retry, now: t0, unit: 0.5)

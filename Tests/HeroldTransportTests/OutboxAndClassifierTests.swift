@@ -53,12 +53,36 @@ final class FailureClassifierTests: XCTestCase {
         XCTAssertEqual(curl(7)?.code, "curl.7")
         XCTAssertEqual(curl(28)?.kind, .transient)
         XCTAssertEqual(curl(56, .http)?.kind, .transient)
-        XCTAssertEqual(curl(60)?.kind, .permanent, "certificate verification failed")
-        XCTAssertEqual(curl(64)?.kind, .permanent, "STARTTLS required but not offered")
+        XCTAssertEqual(curl(1)?.kind, .permanent, "unsupported scheme")
+        XCTAssertEqual(curl(43)?.kind, .permanent, "a value refused before sending")
+        XCTAssertEqual(curl(7)?.pausesDestination, false)
         XCTAssertEqual(curl(55, smtpReply: 550)?.code, "smtp.550")
         XCTAssertEqual(curl(55, smtpReply: 550)?.kind, .permanent)
         XCTAssertEqual(curl(55, smtpReply: 452)?.kind, .transient)
         XCTAssertEqual(curl(67, smtpReply: 454)?.kind, .transient)
         XCTAssertNil(FailureClassifier.classify(.success(CurlResponse(responseCode: 250)), protocol: .smtp, now: now))
+    }
+
+    /// Login and TLS failures are deferred (an expired token or certificate gets fixed), never
+    /// dead letters, and say that the whole destination is unusable for now.
+    func testLoginAndCertificateFailuresAreDeferredAndPauseTheDestination() {
+        let table: [(DeliveryFailure?, String)] = [
+            (curl(67, smtpReply: 535), "smtp.auth"), (curl(67, smtpReply: 534), "smtp.auth"),
+            (curl(56, smtpReply: 530), "smtp.auth"), (curl(67), "smtp.auth"),
+            (curl(60), "tls.certificate"), (curl(60, .http), "tls.certificate"), (curl(77), "tls.certificate"),
+            (curl(83), "tls.certificate"), (curl(58), "tls.certificate"), (curl(91), "tls.certificate"),
+            (curl(35), "tls.handshake"), (curl(64), "tls.starttls"),
+        ]
+        for (failure, code) in table {
+            XCTAssertEqual(failure?.code, code)
+            XCTAssertEqual(failure?.kind, .transient, code)
+            XCTAssertEqual(failure?.pausesDestination, true, code)
+        }
+        let stopped = FailureClassifier.classify(.failure(CurlError(code: 42, message: "x", notLoggedIn: true)),
+                                                 protocol: .smtp, now: now)
+        XCTAssertEqual(stopped?.code, "smtp.auth")
+        // Other refusals stay what they were.
+        XCTAssertEqual(curl(55, smtpReply: 550)?.pausesDestination, false)
+        XCTAssertEqual(curl(55, smtpReply: 451)?.pausesDestination, false)
     }
 }

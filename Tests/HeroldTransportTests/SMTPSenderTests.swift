@@ -96,8 +96,12 @@ final class SMTPSenderTests: XCTestCase {
         _ = try await sender(port: sink.port, username: "rops", password: "tajne-hasło").send(try email())
         XCTAssertEqual(try sink.records().count, 1)
         let failure = await failure { try await sender(port: sink.port, username: "rops", password: "złe").send(try email()) }
-        XCTAssertEqual(failure?.kind, .permanent)
-        XCTAssertEqual(failure?.code, "smtp.535")
+        // A refused login is the relay's state, not the message's: deferred, and the lane may pause.
+        XCTAssertEqual(failure?.kind, .transient)
+        XCTAssertEqual(failure?.code, "smtp.auth")
+        XCTAssertEqual(failure?.pausesDestination, true)
+        XCTAssertTrue(failure?.message.contains("535 5.7.8") ?? false, failure?.message ?? "")
+        XCTAssertEqual(try sink.records().count, 1, "nothing more arrived")
     }
 
     func testSmuggledEnvelopeNeverReachesTheServer() async throws {

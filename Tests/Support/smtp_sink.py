@@ -4,7 +4,16 @@
     python3 smtp_sink.py --port 0 --dir DIR [--fail-rcpt ADDR=CODE] [--fail-data ADDR=CODE]
                          [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--xoauth2 USER:TOKEN]
                          [--data-delay SECONDS] [--drop-after-rcpt ADDR]
+                         [--starttls CERT KEY | --tls CERT KEY] [--auth-require-tls] [--no-auth]
 
+--starttls CERT KEY offers STARTTLS and refuses every command but EHLO/NOOP/QUIT before it;
+--tls CERT KEY speaks TLS from the first byte (smtps). --auth-require-tls offers AUTH only
+after STARTTLS. --no-auth never offers AUTH (not even over TLS), and accepts mail without it.
+Without these options the sink is plain text and, unless --auth or --xoauth2 is given,
+offers no AUTH (aiosmtpd offers it only over TLS by default).
+Every EHLO, AUTH and MAIL is also appended to DIR/events.jsonl as one JSON object a line:
+{"event": "EHLO", "name", "tls", "auth_offered"}, {"event": "AUTH", "user", "ok", "tls"},
+{"event": "MAIL", "from", "tls", "authenticated"}.
 --drop-after-rcpt ADDR closes the connection without a reply when RCPT TO names ADDR.
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds mail_from, rcpt_tos, helo (the EHLO name) and the message parsed with email.policy.default:
@@ -14,8 +23,9 @@ max_line_length (of the raw bytes, CRLF excluded) and all_crlf, html (the text/h
 parts (every MIME part in order: content_type, filename decoded, disposition, charset, and
 sha256/size of the decoded bytes of non-multipart parts), and the SMTP session it came in:
 session (1 for the first TCP connection, 2 for the next...), peer_port, session_messages
-(how many messages that connection had carried, this one included) and auth (the SASL
-mechanism the session logged in with, or null).
+(how many messages that connection had carried, this one included), auth (the SASL
+mechanism the session logged in with, or null), auth_user (who logged in, or null) and tls
+(whether the message came over TLS, STARTTLS or implicit).
 """
 import argparse
 import base64
@@ -26,6 +36,7 @@ import email.policy
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 
@@ -81,9 +92,16 @@ def describe(raw):
     }
 
 
+def over_tls(server):
+    transport = server.transport
+    return transport is not None and transport.get_extra_info("ssl_object") is not None
+
+
 class Handler:
-    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay, drop_after_rcpt=(), xoauth2=None):
+    def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay, drop_after_rcpt=(), xoauth2=None,
+                 offer_auth=True):
         self.xoauth2 = xoauth2
+        self.offer_auth = offer_auth
         self.directory = directory
         self.drop_after_rcpt = {a.lower() for a in drop_after_rcpt}
         self.fail_mail = fail_mail
@@ -93,6 +111,19 @@ class Handler:
         self.count = 0
         self.lock = threading.Lock()
         self.sessions = {}
+
+    def event(self, record):
+        with self.lock:
+            with open(os.path.join(self.directory, "events.jsonl"), "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if not self.offer_auth:
+            responses = [r for r in responses if not r[4:].upper().startswith("AUTH")]
+        offered = any(r[4:].upper().startswith("AUTH") for r in responses)
+        self.event({"event": "EHLO", "name": hostname, "tls": over_tls(server), "auth_offered": offered})
+        return responses
 
     def session_number(self, session):
         """Numbers TCP connections in order of their first message; counts messages on each."""
@@ -120,12 +151,14 @@ class Handler:
                 return AuthResult(success=False, handled=False)
         user, _, token = self.xoauth2.partition(":")
         expected = f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+        self.event({"event": "AUTH", "user": user, "ok": decoded == expected, "tls": over_tls(server)})
         return AuthResult(success=decoded == expected, handled=False, auth_data="XOAUTH2")
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         code = self.fail_mail.get(address.lower())
         if code:
             return reply(code, "MAIL")
+        self.event({"event": "MAIL", "from": address, "tls": over_tls(server), "authenticated": bool(session.authenticated)})
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -157,7 +190,8 @@ class Handler:
         peer = session.peer[1] if isinstance(session.peer, tuple) and len(session.peer) > 1 else None
         record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos, "helo": session.host_name,
                   "session": number, "peer_port": peer, "session_messages": messages,
-                  "auth": session.auth_data if isinstance(session.auth_data, str) else None}
+                  "auth": session.auth_data if isinstance(session.auth_data, str) else None,
+                  "auth_user": getattr(session, "auth_user", None), "tls": over_tls(server)}
         try:
             record.update(describe(raw))
         except Exception as error:  # keep the raw message even if Python cannot parse it
@@ -184,6 +218,11 @@ def main():
     parser.add_argument("--drop-after-rcpt", action="append", metavar="ADDR", default=[])
     parser.add_argument("--xoauth2", metavar="USER:TOKEN", help="require AUTH XOAUTH2 with this bearer token")
     parser.add_argument("--data-delay", type=float, default=0.0, help="seconds to wait before answering DATA")
+    security = parser.add_mutually_exclusive_group()
+    security.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"), help="offer and require STARTTLS")
+    security.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="implicit TLS from the first byte")
+    parser.add_argument("--auth-require-tls", action="store_true", help="offer AUTH only after STARTTLS")
+    parser.add_argument("--no-auth", action="store_true", help="never offer AUTH")
     args = parser.parse_args()
     # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
     # exec; unblock so "terminate" works, and exit at once on SIGTERM.
@@ -192,26 +231,43 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
 
     handler = Handler(args.dir, parse_codes(args.fail_mail), parse_codes(args.fail_rcpt),
-                      parse_codes(args.fail_data), args.data_delay, args.drop_after_rcpt, args.xoauth2)
+                      parse_codes(args.fail_data), args.data_delay, args.drop_after_rcpt, args.xoauth2,
+                      offer_auth=not args.no_auth)
     smtp_kwargs = {"enable_SMTPUTF8": True}
     if args.auth:
         user, _, password = args.auth.partition(":")
 
         def authenticator(server, session, envelope, mechanism, auth_data):
-            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            login = auth_data.login.decode()
+            ok = login == user and auth_data.password.decode() == password
+            handler.event({"event": "AUTH", "user": login, "ok": ok, "tls": over_tls(server)})
             print(f"AUTH {mechanism} {'accepted' if ok else 'refused'}", flush=True)
+            if ok:
+                session.auth_user = login
             return AuthResult(success=ok, handled=False, auth_data=mechanism)
 
-        smtp_kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        # Over implicit TLS the whole session is encrypted, which aiosmtpd's STARTTLS check cannot see.
+        require_tls = args.auth_require_tls and not args.tls
+        smtp_kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=require_tls)
     elif args.xoauth2:
         # PLAIN and LOGIN are offered but always refused: only the token may log in.
         smtp_kwargs.update(authenticator=lambda *a: AuthResult(success=False, handled=False),
                            auth_required=True, auth_require_tls=False)
 
+    implicit = None
+    if args.starttls or args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*(args.starttls or args.tls))
+        if args.starttls:
+            smtp_kwargs.update(tls_context=context, require_starttls=True)
+        else:
+            implicit = context
+
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
-        loop.create_server(lambda: SMTP(handler, hostname="sink.test", **smtp_kwargs), host="127.0.0.1", port=args.port))
+        loop.create_server(lambda: SMTP(handler, hostname="sink.test", **smtp_kwargs), host="127.0.0.1", port=args.port,
+                           ssl=implicit))
     port = server.sockets[0].getsockname()[1]
     print(f"READY {port}", flush=True)
     try:
