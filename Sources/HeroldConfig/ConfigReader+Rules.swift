@@ -16,7 +16,7 @@ extension ConfigReader {
         for (index, item) in items.enumerated() {
             let base = "rules[\(index)]"
             lines[base] = item.mark?.line
-            guard let rule = fields(item, at: base, known: ["name", "match", "remind", "send"],
+            guard let rule = fields(item, at: base, known: ["name", "match", "remind", "send", "not_after"],
                                     required: ["name", "match", "send"]) else { continue }
             var name: String?
             if let nameNode = rule["name"] {
@@ -24,6 +24,7 @@ extension ConfigReader {
             }
             let match = rule["match"].flatMap { readMatch($0, at: "\(base).match") }
             let remind = rule["remind"].flatMap { readRemind($0, at: "\(base).remind") }
+            let notAfter = rule["not_after"].flatMap { duration($0, at: "\(base).not_after", in: 60...(366 * 86400)) }
             var actions: [Action] = []
             var emailOptions: [Int: EmailOptions] = [:]
             var recipientLimits: [Int: EventRecipientLimits] = [:]
@@ -53,8 +54,9 @@ extension ConfigReader {
                     }
                 }
             }
-            if let name, let match, actionsOK, rule["remind"] == nil || remind != nil {
+            if let name, let match, actionsOK, rule["remind"] == nil || remind != nil, rule["not_after"] == nil || notAfter != nil {
                 var rule = Rule(name: name, match: match, remind: remind, send: actions, line: item.mark?.line ?? 0)
+                rule.notAfter = notAfter
                 rule.emailOptions = emailOptions
                 rule.recipientLimits = recipientLimits
                 config.rules.append(rule)

@@ -182,6 +182,9 @@ public struct Rule: Sendable, Equatable {
     /// `max_recipients` / `allowed_domains` of `email:` actions that send to `data.FIELD`, by
     /// index in `send`; an action without them gets `EventRecipientLimits()` (20, any domain).
     public var recipientLimits: [Int: EventRecipientLimits] = [:]
+    /// `not_after`: how long after the event's `time` (or its arrival, without one) its
+    /// messages are still worth sending; later they expire instead (a greeting 12 days late).
+    public var notAfter: TimeInterval?
 
     public init(name: String, match: [MatchCondition], remind: Remind? = nil, send: [Action], line: Int = 0) {
         self.name = name

@@ -95,12 +95,15 @@ public struct DeliveryTransitionRefused: Error, Sendable, Equatable, CustomStrin
 ///
 /// A claim of a delivery whose `expiresAt` has passed expires it instead of sending it late.
 /// No I/O: the caller supplies the clock and the randomness, and carries out the actions.
-public struct DeliveryLifecycle: Sendable, Equatable {
+public struct DeliveryLifecycle: Sendable {
     /// When to retry and when to give up.
     public var retry: RetryPolicy
+    /// When a send has become too late to be worth it (decided at claim).
+    public var lateness: Lateness
 
-    public init(retry: RetryPolicy = RetryPolicy()) {
+    public init(retry: RetryPolicy = RetryPolicy(), lateness: Lateness = .never) {
         self.retry = retry
+        self.lateness = lateness
     }
 
     /// The failure code of a delivery that expired.
@@ -136,6 +139,9 @@ public struct DeliveryLifecycle: Sendable, Equatable {
         switch event {
         case .claim:
             if Self.hasExpired(delivery, now: now) { return expired(delivery) }
+            if let missed = lateness.missed(delivery, now: now) {
+                return DeliveryTransition(state: .failed, actions: [.recordFailed(missed)])
+            }
             return DeliveryTransition(state: .inflight, actions: [.transmit])
         case .succeeded(let reply):
             return DeliveryTransition(state: .sent, actions: [.recordSent(reply: reply)])
@@ -174,5 +180,36 @@ public struct DeliveryLifecycle: Sendable, Equatable {
         let failure = DeliveryFailure(kind: .permanent, code: Self.expiredCode,
                                       message: "expired at \(when): its moment has passed, not sent late")
         return DeliveryTransition(state: .failed, actions: [.recordFailed(failure)])
+    }
+}
+
+/// Whether a scheduled send missed while herold was down is still worth sending: a
+/// reminder within `grace` of its time goes out late; one missed by more is not sent — "7
+/// days left" a week late misleads — but fails with the reason. Only a first try counts (a
+/// retry is late by design; a requeued delivery is due again from the requeue).
+public struct Lateness: Sendable {
+    public var grace: TimeInterval
+    /// Rules whose sends are scheduled ahead (reminders).
+    public var scheduledRules: Set<String>
+    /// A due moment as people read it (local time).
+    public var describe: @Sendable (Date) -> String
+
+    public init(grace: TimeInterval, scheduledRules: Set<String>, describe: @escaping @Sendable (Date) -> String) {
+        self.grace = grace
+        self.scheduledRules = scheduledRules
+        self.describe = describe
+    }
+
+    /// No downtime rule: only `expiresAt` decides.
+    public static let never = Lateness(grace: .infinity, scheduledRules: [], describe: RFC3339.format)
+
+    /// The reason a send missed by more than `grace`, as people read it.
+    public func reason(dueAt: Date) -> String { "expired: due at \(describe(dueAt)), herold was down" }
+
+    /// The failure for a delivery claimed too late, or nil when it may go.
+    public func missed(_ delivery: Delivery, now: Date) -> DeliveryFailure? {
+        guard delivery.attempts == 0, scheduledRules.contains(delivery.rule),
+              now.timeIntervalSince(delivery.notBefore) > grace else { return nil }
+        return DeliveryFailure(kind: .permanent, code: DeliveryLifecycle.expiredCode, message: reason(dueAt: delivery.notBefore))
     }
 }

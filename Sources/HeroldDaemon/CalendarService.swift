@@ -67,7 +67,7 @@ struct CalendarService: Sendable {
                     guard let since = try await journal.firstReceivedAt(), since <= occurrence.at else {
                         continue
                     }
-                    let reason = DowntimeGrace.reason(dueAt: occurrence.at, timeZone: config.timezone)
+                    let reason = runtime.lateness.reason(dueAt: occurrence.at)
                     for index in deliveries.indices {
                         deliveries[index].state = .failed
                         deliveries[index].reason = reason

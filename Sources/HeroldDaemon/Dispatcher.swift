@@ -103,22 +103,22 @@ actor Dispatcher {
         guard room.values.contains(where: { $0 > 0 }) || others > 0 else { return [] }
         let claim: JournalClaim
         do {
-            claim = try await journal.claim(now: instant, limits: room, others: max(0, others))
+            claim = try await journal.claim(now: instant, limits: room, others: max(0, others),
+                                            lateness: runtime.lateness)
         } catch {
             logger.error("cannot read due deliveries from the journal", metadata: ["error": "\(error)"])
             await doorbell.wait(for: cap(.seconds(5)))
             return nil
         }
         for delivery in claim.expired {
-            logger.warning("delivery expired: not sent late", metadata: [
-                "delivery.id": "\(delivery.id)", "recipient": "\(delivery.recipient)",
-                "event.id": "\(delivery.event.id)", "error": "\(delivery.reason ?? "")",
+            logger.warning("delivery not sent: too late", metadata: [
+                "delivery.id": "\(delivery.id)", "rule": "\(delivery.rule)", "recipient": "\(delivery.recipient)",
+                "event.id": "\(delivery.event.id)", "due_at": "\(RFC3339.format(delivery.notBefore))",
+                "reason": "\(delivery.reason ?? "")",
             ])
         }
-        guard !claim.claimed.isEmpty else { return claim.expired.isEmpty ? [] : nil }
-        let live = await DowntimeGrace.expireMissed(claim.claimed, config: runtime.config, journal: journal,
-                                                    now: now(), logger: logger)
-        if live.isEmpty { return nil }
+        let live = claim.claimed
+        guard !live.isEmpty else { return claim.expired.isEmpty ? [] : nil }
         let widths = configured
         for delivery in live {
             let destination = delivery.destination

@@ -24,6 +24,13 @@ public struct PreviewItem: Sendable {
         var lines = ["── \(delivery.channel.rawValue) to \(delivery.recipient)  (rule \(delivery.rule); "
             + (delivery.notBefore <= now ? "sent at once" : "sent \(WallClock.format(delivery.notBefore, in: runtime.config.timezone))") + ")"]
         if let reason = delivery.reason { f["reason"] = reason }
+        if let expiresAt = delivery.expiresAt, expiresAt <= max(delivery.notBefore, now) {
+            let why = "too late: expired at \(WallClock.format(expiresAt, in: runtime.config.timezone))"
+                + " (the rule's not_after counts from the event's time); it would not be sent"
+            f["state"] = DeliveryState.failed.rawValue
+            f["not_sent"] = why
+            lines.append("NOT SENT: \(why)")
+        }
         switch delivery.payload {
         case .email(let email)?:
             f["from"] = email.from

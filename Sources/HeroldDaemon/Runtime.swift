@@ -93,6 +93,14 @@ struct Runtime: Sendable {
         return runtime
     }
 
+    /// When a scheduled send is too late to go out (decided at claim): the downtime `grace`
+    /// for reminders, with due times in local words.
+    var lateness: Lateness {
+        let zone = config.timezone
+        return Lateness(grace: config.grace, scheduledRules: Set(config.rules.filter { $0.remind != nil }.map(\.name)),
+                        describe: { WallClock.format($0, in: zone) })
+    }
+
     /// The longest one transfer may take: the slowest destination's connect and total timeouts.
     var longestTransfer: Duration {
         let seconds = ([config.smtp.map { $0.connectTimeout + $0.timeout } ?? 0]

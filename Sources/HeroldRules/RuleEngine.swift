@@ -55,7 +55,18 @@ public struct RuleEngine: Sendable {
         // Recipient names are unique per action and reminder times per rule, so ids are too;
         // this keeps one insert of the journal from ever meeting the same id twice.
         var ids: Set<DeliveryID> = []
-        return deliveries.filter { ids.insert($0.id).inserted }
+        return deliveries.filter { ids.insert($0.id).inserted }.map { withDeadline($0, event: event, now: now) }
+    }
+
+    /// A rule's `not_after`: its deliveries expire that long after the event's `time` (its
+    /// arrival when it has none), whatever their own schedule.
+    func withDeadline(_ delivery: Delivery, event: CloudEvent, now: Date) -> Delivery {
+        guard let notAfter = config.rules.first(where: { $0.name == delivery.rule })?.notAfter else { return delivery }
+        let base = event.time.flatMap(RFC3339.parseDateTime) ?? now
+        var limited = delivery
+        let deadline = base.addingTimeInterval(notAfter)
+        limited.expiresAt = min(delivery.expiresAt ?? deadline, deadline)
+        return limited
     }
 
     /// When a rule's messages go out.

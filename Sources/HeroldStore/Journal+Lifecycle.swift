@@ -30,7 +30,7 @@ public struct DeliveryOutcome: Sendable, Equatable {
 extension Journal {
     /// Takes up to `limit` due deliveries, earliest first, and applies the lifecycle's
     /// `claim` to each in one transaction: in flight (attempt counted), or failed if expired.
-    public func claim(now: Date, limit: Int) async throws -> JournalClaim {
+    public func claim(now: Date, limit: Int, lateness: Lateness = .never) async throws -> JournalClaim {
         try await write("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             let rows = try Row.fetchAll(db, sql: """
@@ -39,7 +39,7 @@ extension Journal {
                 ORDER BY not_before, created_at, id
                 LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, max(0, limit)])
-            try Self.claim(rows, now: now, into: &result, in: db)
+            try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
             return result
         }
     }
@@ -48,7 +48,8 @@ extension Journal {
     /// first, all in one transaction. Deliveries whose destination is not in `limits` (an
     /// endpoint removed from the config) are claimed too, up to `others`, so that they fail
     /// with a reason instead of waiting forever.
-    public func claim(now: Date, limits: [Destination: Int], others: Int = 0) async throws -> JournalClaim {
+    public func claim(now: Date, limits: [Destination: Int], others: Int = 0,
+                      lateness: Lateness = .never) async throws -> JournalClaim {
         try await write("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             for (destination, limit) in limits.sorted(by: { $0.key < $1.key }) where limit > 0 {
@@ -58,7 +59,7 @@ extension Journal {
                     ORDER BY not_before
                     LIMIT ?
                     """, arguments: [destination.rawValue, now.timeIntervalSince1970, limit])
-                try Self.claim(rows, now: now, into: &result, in: db)
+                try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
             }
             if others > 0 {
                 let known = limits.keys.map { "'\($0.rawValue.replacingOccurrences(of: "'", with: "''"))'" }
@@ -70,7 +71,7 @@ extension Journal {
                     ORDER BY not_before
                     LIMIT ?
                     """, arguments: [now.timeIntervalSince1970, others])
-                try Self.claim(rows, now: now, into: &result, in: db)
+                try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
             }
             return result
         }
@@ -94,8 +95,12 @@ extension Journal {
 
     static let claimable = sqlStates(DeliveryLifecycle.sources(of: .claim))
 
-    private static func claim(_ rows: [Row], now: Date, into result: inout JournalClaim, in db: Database) throws {
-        let lifecycle = DeliveryLifecycle()
+    /// The lifecycle's claim, one row at a time: whether a delivery is still worth sending
+    /// (its `expiresAt`, a rule's `not_after`, the downtime grace) is decided here, in the
+    /// same transaction that takes it.
+    private static func claim(_ rows: [Row], now: Date, lateness: Lateness, into result: inout JournalClaim,
+                              in db: Database) throws {
+        let lifecycle = DeliveryLifecycle(lateness: lateness)
         for row in rows {
             var delivery = try Self.delivery(from: row)
             let transition: DeliveryTransition
@@ -116,11 +121,12 @@ extension Journal {
                     delivery.attempts += 1
                     result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
                 case .recordFailed(let failure):
+                    // Too late: the reason says when it was due, in words (the code is on the attempt).
                     try db.execute(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
-                                   arguments: [failure.description, now.timeIntervalSince1970, delivery.id.rawValue])
+                                   arguments: [failure.message, now.timeIntervalSince1970, delivery.id.rawValue])
                     try Self.insertAttempt(delivery.id, at: now, outcome: .failed, code: failure.code,
                                            message: failure.message, in: db)
-                    delivery.reason = failure.description
+                    delivery.reason = failure.message
                 default:
                     continue
                 }

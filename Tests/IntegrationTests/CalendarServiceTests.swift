@@ -112,11 +112,10 @@ final class CalendarServiceTests: XCTestCase {
         // Herold was down from before 8 Dec 09:00 (08:00Z) until 14 Dec 10:00Z: the 7-day
         // reminders are 6 days late, the 1-day ones (14 Dec 08:00Z) only 2 hours.
         let now = date("2026-12-14T10:00:00Z")
-        let claimed = try await journal.claimDue(now: now, limit: 10)
-        XCTAssertEqual(claimed.count, 4)
-        let live = await DowntimeGrace.expireMissed(claimed, config: runtime.config, journal: journal, now: now,
-                                                    logger: Logger(label: "test"))
-        XCTAssertEqual(live.map(\.notBefore), Array(repeating: date("2026-12-14T08:00:00Z"), count: 2))
+        let claim = try await journal.claim(now: now, limit: 10, lateness: runtime.lateness)
+        XCTAssertEqual(claim.claimed.map(\.notBefore), Array(repeating: date("2026-12-14T08:00:00Z"), count: 2),
+                       "the 1-day reminders, 2 h late, go out")
+        XCTAssertEqual(claim.expired.count, 2, "the 7-day ones, 6 days late, are decided too late in the same claim")
         let failed = try await journal.deliveries(in: [.failed], limit: 10)
         XCTAssertEqual(failed.count, 2)
         XCTAssertEqual(failed.first?.reason, "expired: due at 2026-12-08 09:00 +01:00, herold was down")
