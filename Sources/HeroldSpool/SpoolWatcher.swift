@@ -36,7 +36,7 @@ public final class SpoolWatcher: Sendable {
     /// the spool holds it open gets its IN_DELETE_SELF only when the last descriptor
     /// closes, but its parent's IN_DELETE comes at once.
     static let parentMask: UInt32 = UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO)
-        | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_ONLYDIR)
+        | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW)
 
     /// Watches `spool.new`.
     public convenience init(spool: Spool) throws {

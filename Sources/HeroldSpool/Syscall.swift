@@ -45,10 +45,6 @@ enum Syscall {
         }
     }
 
-    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(SystemCallError) -> Int32 {
-        try call("open", path) { Glibc.open(path, flags, mode) }
-    }
-
     /// openat(2) of `name` in the folder `dir`; `path` names it in errors.
     static func openAt(_ dir: Int32, _ name: SpoolName, _ flags: Int32, _ mode: mode_t = 0,
                        path: String) throws(SystemCallError) -> Int32 {

@@ -43,11 +43,14 @@ final class UTF8ValidatorTests: XCTestCase {
     }
 
     func testHintsNameTheLegacyEncodingsOfPolishLetters() {
-        XCTAssertEqual(EncodingHint.guess(0xB3), "Windows-1250 or ISO-8859-2 \"ł\"?")
-        XCTAssertEqual(EncodingHint.guess(0xB9), "Windows-1250 \"ą\"?")
-        XCTAssertEqual(EncodingHint.guess(0xB1), "ISO-8859-2 \"ą\"?")
-        XCTAssertEqual(EncodingHint.guess(0x9C), "Windows-1250 \"ś\"?")
-        XCTAssertEqual(EncodingHint.guess(0xE9), "another encoding, such as Windows-1250?")
+        let hints: [(UInt8, String)] = [
+            (0xB3, "Windows-1250 or ISO-8859-2 \"ł\"?"), (0xB9, "Windows-1250 \"ą\"?"),
+            (0xB1, "ISO-8859-2 \"ą\"?"), (0x9C, "Windows-1250 \"ś\"?"),
+            (0xE9, "another encoding, such as Windows-1250?"),
+        ]
+        for (byte, hint) in hints {
+            XCTAssertEqual(EncodingHint.guess(byte), hint, EncodingHint.hex(byte))
+        }
         XCTAssertEqual(EncodingHint.hex(0x0A), "0x0A")
     }
 }
