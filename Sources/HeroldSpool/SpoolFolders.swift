@@ -36,15 +36,18 @@ final class SpoolFolders: Sendable {
     /// Creates what is missing (with `FolderPolicy`'s modes), opens the folders and checks
     /// them; keeps the descriptors of the first successful call.
     func open(_ folders: [Folder], strictness: Strictness) throws {
-        var opened: [Folder: Int32] = [:]
-        defer { adopt(opened) }
-        let rootFD = try openFolder(.root, in: AT_FDCWD, name: SpoolName(utf8: root.path),
-                                    strictness: strictness)
-        opened[.root] = rootFD
-        for folder in folders where folder != .root {
-            opened[folder] = try openFolder(folder, in: rootFD, name: SpoolName(utf8: folder.rawValue),
-                                            strictness: strictness)
+        let rootFD = try openFolder(.root, in: AT_FDCWD, name: SpoolName(utf8: root.path), strictness: strictness)
+        var opened: [Folder: Int32] = [.root: rootFD]
+        do {
+            for folder in folders where folder != .root {
+                opened[folder] = try openFolder(folder, in: rootFD, name: SpoolName(utf8: folder.rawValue),
+                                                strictness: strictness)
+            }
+        } catch {
+            for (folder, fd) in opened { try? Syscall.close(fd, path(folder)) }
+            throw error
         }
+        adopt(opened)
     }
 
     /// Takes the fresh descriptors of folders not yet held; closes the rest.

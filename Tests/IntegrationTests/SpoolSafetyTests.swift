@@ -99,6 +99,31 @@ final class SpoolSafetyTests: SiteTestCase {
         XCTAssertTrue(enqueue.stderr.contains("not UTF-8: byte 0xF3 at offset \(offset)"), enqueue.stderr)
     }
 
+    /// A producer is not the spool's owner: `herold enqueue` run by another user in the
+    /// spool's group drops its event (herold's own start checks would refuse it). As root
+    /// the test becomes user 65534 in the spool's group; otherwise it runs as itself.
+    func testAProducerInTheSpoolsGroupEnqueuesIntoASpoolItDoesNotOwn() throws {
+        let (site, smtp, http) = try makeSite("spool-producer")
+        defer { withExtendedLifetime(http) {} }
+        let notify = try NotifySocket(directory: site.root)
+        let daemon = try site.startDaemon(notify: notify)
+        cleanup.append { daemon.stop() }
+        let event = site.root.appendingPathComponent("od-producenta.json")
+        try TestSite.laureatesEvent(id: "od-producenta").write(to: event, atomically: true, encoding: .utf8)
+        var command = [heroldBinary.path, "enqueue", "--config", site.configPath, event.path]
+        if geteuid() == 0 {
+            let attributes = try FileManager.default.attributesOfItem(atPath: spoolRoot(site).path)
+            let group = try XCTUnwrap(attributes[.groupOwnerAccountID] as? NSNumber).intValue
+            XCTAssertEqual(chmod(site.root.path, 0o755), 0)
+            command = ["/usr/bin/setpriv", "--reuid=65534", "--regid=\(group)", "--clear-groups"] + command
+        }
+        let producer = try BackgroundProcess(executable: URL(fileURLWithPath: command[0]),
+                                             arguments: Array(command.dropFirst()))
+        XCTAssertEqual(producer.waitForExit(), 0, producer.output)
+        XCTAssertTrue(eventually { smtp.records().count == 2 }, "\(producer.output)\n\(daemon.output)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: site.rejected.path), [])
+    }
+
     func testStartRefusesASpoolRootProducersCouldWriteNamingTheFix() throws {
         let (site, _, _) = try makeSite("spool-modes")
         let root = spoolRoot(site)
