@@ -47,17 +47,22 @@ final class SpoolSafetyTests: SiteTestCase {
         guard rename(from, to) == 0 else { throw HarnessError("rename: errno \(errno)") }
     }
 
+    /// A site with its sinks and `herold serve` running on it (all stopped by teardown).
+    private func servingSite(_ name: String) throws -> (site: TestSite, smtp: SinkServer, daemon: BackgroundProcess) {
+        let (site, smtp, http) = try makeSite(name)
+        let notify = try NotifySocket(directory: site.root)
+        let daemon = try site.startDaemon(notify: notify)
+        cleanup.append { withExtendedLifetime((http, notify)) { daemon.stop() } }
+        return (site, smtp, daemon)
+    }
+
     private func reasonLine(_ site: TestSite, _ name: String) throws -> String {
         let text = try String(contentsOf: site.rejected.appendingPathComponent(name + ".reason"), encoding: .utf8)
         return String(text.split(separator: "\n").first ?? "")
     }
 
     func testBytesThatAreNotUTF8AndFilesOfTheWrongKindAreRejectedWithReasonsWhileAGoodEventIsDelivered() throws {
-        let (site, smtp, http) = try makeSite("spool-bad-bytes")
-        defer { withExtendedLifetime(http) {} }
-        let notify = try NotifySocket(directory: site.root)
-        let daemon = try site.startDaemon(notify: notify)
-        cleanup.append { daemon.stop() }
+        let (site, smtp, daemon) = try servingSite("spool-bad-bytes")
 
         let (latin, offset) = Self.windows1250Event(id: "cp1250")
         try dropRaw(site, name: Array("cp1250.json".utf8), bytes: latin)
@@ -103,11 +108,7 @@ final class SpoolSafetyTests: SiteTestCase {
     /// spool's group drops its event (herold's own start checks would refuse it). As root
     /// the test becomes user 65534 in the spool's group; otherwise it runs as itself.
     func testAProducerInTheSpoolsGroupEnqueuesIntoASpoolItDoesNotOwn() throws {
-        let (site, smtp, http) = try makeSite("spool-producer")
-        defer { withExtendedLifetime(http) {} }
-        let notify = try NotifySocket(directory: site.root)
-        let daemon = try site.startDaemon(notify: notify)
-        cleanup.append { daemon.stop() }
+        let (site, smtp, daemon) = try servingSite("spool-producer")
         let event = site.root.appendingPathComponent("od-producenta.json")
         try TestSite.laureatesEvent(id: "od-producenta").write(to: event, atomically: true, encoding: .utf8)
         var command = [heroldBinary.path, "enqueue", "--config", site.configPath, event.path]
@@ -140,10 +141,7 @@ final class SpoolSafetyTests: SiteTestCase {
     /// A producer that could swap `rejected/` for a link into the state folder while herold
     /// runs gets nothing written there; the next start refuses the link.
     func testRejectedSwappedForALinkIntoTheStateGetsNothingWrittenThere() throws {
-        let (site, _, _) = try makeSite("spool-swap")
-        let notify = try NotifySocket(directory: site.root)
-        let daemon = try site.startDaemon(notify: notify)
-        cleanup.append { daemon.stop() }
+        let (site, _, daemon) = try servingSite("spool-swap")
         let state = site.root.appendingPathComponent("state")
         let moved = spoolRoot(site).appendingPathComponent("rejected.moved")
         XCTAssertEqual(rename(site.rejected.path, moved.path), 0)
