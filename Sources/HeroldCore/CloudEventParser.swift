@@ -7,11 +7,10 @@ public enum CloudEventParser {
     public static let maxAttributeLength = 1024
 
     public static func parse(_ bytes: Data) throws(EventError) -> [CloudEvent] {
+        try checkEncoding(bytes)
         var body = bytes
-        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) } // a BOM from Notepad
-        guard String(data: body, encoding: .utf8) != nil else {
-            throw EventError(location: "file", message: "is not valid UTF-8 text")
-        }
+        // A UTF-8 byte order mark (Notepad writes one) says nothing but "UTF-8": skipped.
+        if body.starts(with: utf8BOM) { body = body.dropFirst(3) }
         guard body.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
             throw EventError(location: "file", message: "is empty; expected a CloudEvents JSON object or array")
         }
@@ -43,6 +42,24 @@ public enum CloudEventParser {
             return events
         default:
             throw EventError(location: "file", message: "holds a JSON \(kind(value)); expected a CloudEvents object or an array of them")
+        }
+    }
+
+    static let utf8BOM: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Refuses anything but strict UTF-8 before JSON sees it (Foundation's decoder would
+    /// take some Latin-1 silently), saying which byte, where, and what encoding it may be.
+    static func checkEncoding(_ bytes: Data) throws(EventError) {
+        for (bom, name) in [([UInt8]([0xFF, 0xFE]), "UTF-16 little-endian"), ([0xFE, 0xFF], "UTF-16 big-endian")]
+        where bytes.starts(with: bom) {
+            throw EventError(location: "file", message: """
+                is not UTF-8: it starts with the byte order mark of \(name) \
+                (\(bom.map(EncodingHint.hex).joined(separator: " "))); save the file as UTF-8
+                """)
+        }
+        if let problem = UTF8Validator.firstProblem(in: bytes) {
+            throw EventError(location: "file",
+                             message: "is " + EncodingHint.notUTF8(problem, advice: "save the file as UTF-8"))
         }
     }
 

@@ -33,7 +33,7 @@ public enum Commands {
         }
         let spool = Spool(root: config.spool)
         do {
-            try spool.prepare()
+            try spool.prepareToEnqueue()
             return try payloads.map { try spool.enqueue($0) }
         } catch {
             throw CommandFailure(.ioError, "cannot write to the spool \(config.spool.path): \(error)")

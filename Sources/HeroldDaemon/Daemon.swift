@@ -22,7 +22,8 @@ public struct Daemon: Sendable {
         self.environment = environment
     }
 
-    private enum Signal: Sendable { case terminate(Int32), reload }
+    /// `spoolLost`: the watcher lost `new/` (moved, deleted, unmounted); herold stops with 74.
+    private enum Signal: Sendable { case terminate(Int32), reload, spoolLost(SpoolError) }
 
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     public func run() async -> SysExit {
@@ -74,6 +75,7 @@ public struct Daemon: Sendable {
         let now = SystemClock().closure
         let doorbell = Doorbell()
         let stopping = Atomic<Bool>(false)
+        let exitCode = Atomic<Int32>(SysExit.ok.rawValue)
         let current = Mutex(runtime)
         let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now)
         let watchdog = Watchdog(environment: environment, notifier: notifier)
@@ -89,6 +91,9 @@ public struct Daemon: Sendable {
         let forwarder = Task {
             for await signal in watcher.signals { spoolInput.yield(signal) }
             spoolInput.finish()
+            // A lost new/ is not watched again (the spool holds the old folder open): stop,
+            // and let systemd's Restart=on-failure start herold, which checks the folders anew.
+            if let failure = watcher.failure { signalInput.yield(.spoolLost(failure)) }
         }
         let periodic = Task {
             while !Task.isCancelled {
@@ -140,8 +145,15 @@ public struct Daemon: Sendable {
                     for issue in error.issues { logger.error("new configuration refused; keeping the old one", metadata: ["issue": "\(issue)"]) }
                     notifier.notify("READY=1\nSTATUS=new configuration refused (\(error.issues.count) errors); running the old one")
                 }
-            case .terminate(let number):
-                logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
+            case .terminate, .spoolLost:
+                if case .spoolLost(let failure) = signal {
+                    logger.critical("spool folder lost; stopping, to be restarted by systemd",
+                                    metadata: ["folder": "\(spool.new.path)", "error": "\(failure)", "exit": "74"])
+                    notifier.notify("STATUS=stopping: \(failure)")
+                    exitCode.store(SysExit.ioError.rawValue, ordering: .relaxed)
+                } else if case .terminate(let number) = signal {
+                    logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
+                }
                 notifier.notify("STOPPING=1")
                 stopping.store(true, ordering: .relaxed)
                 watcher.stop()
@@ -169,7 +181,7 @@ public struct Daemon: Sendable {
             guard !Task.isCancelled else { return }
             logger.warning("transfers did not stop; exiting with them in flight")
             notifier.notify("STATUS=stopped with transfers in flight")
-            Foundation.exit(0)
+            Foundation.exit(exitCode.load(ordering: .relaxed))
         }
         await delivery.value
         await calendar.value
@@ -177,7 +189,7 @@ public struct Daemon: Sendable {
         heartbeat.cancel()
         forwarder.cancel()
         logger.notice("stopped")
-        return .ok
+        return SysExit(rawValue: exitCode.load(ordering: .relaxed)) ?? .ioError
     }
 
     /// One daemon per state folder: a second one would ingest the same files and take up

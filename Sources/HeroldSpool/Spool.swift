@@ -6,23 +6,21 @@ import HeroldCore
 /// `new/`, removes a file once it is journaled, and moves what it cannot accept to
 /// `rejected/` next to a `NAME.reason`.
 ///
-/// Permissions chosen by `prepare()` (only for folders it creates; existing ones are left
-/// as the administrator made them):
-/// - root `0750`: producers in herold's group may traverse it, others may not look in;
-/// - `tmp/`, `new/` `03770`: the group may write; set-group-ID so a producer's file gets
-///   herold's group (its `0640` then lets herold read it); sticky so producers cannot
-///   delete each other's files (herold owns the folders and may);
-/// - `rejected/` `0750`: only herold writes there.
+/// Modes and ownership: see `FolderPolicy`. The folders are opened once, by `prepare()`
+/// (herold) or `prepareToEnqueue()` (a producer), and every operation goes through those
+/// descriptors (see `SpoolFolders`). Everything is opened with `O_NOFOLLOW|O_NONBLOCK`: a
+/// symlink is never followed and a FIFO never waited on.
+///
+/// Names are `SpoolName` texts: what `listNew()` and the watcher give is what `read`,
+/// `reject` and `remove` take, also for a name that is not UTF-8.
 public struct Spool: Sendable {
     public let root: URL
     public let tmp: URL
     public let new: URL
     public let rejected: URL
+    private let folders: SpoolFolders
 
-    public static let rootMode: mode_t = 0o750
-    public static let dropMode: mode_t = 0o3770
-    public static let rejectedMode: mode_t = 0o750
-    /// Mode of the files `enqueue` writes.
+    /// Mode of the files `enqueue` writes and of `.reason` files.
     public static let fileMode: mode_t = 0o640
 
     /// A spool rooted at `root` (not touched until `prepare()`).
@@ -31,40 +29,38 @@ public struct Spool: Sendable {
         self.tmp = self.root.appendingPathComponent("tmp", isDirectory: true)
         self.new = self.root.appendingPathComponent("new", isDirectory: true)
         self.rejected = self.root.appendingPathComponent("rejected", isDirectory: true)
+        self.folders = SpoolFolders(root: self.root)
     }
 
-    /// Creates the root and `tmp/`, `new/`, `rejected/` if missing; refuses a root or
-    /// sub-folder that is a symlink or not a folder.
+    /// herold's start: creates the root and `tmp/`, `new/`, `rejected/` where missing (with
+    /// `FolderPolicy`'s modes), opens them, and refuses (naming the folder, its mode and
+    /// owner, and the fix) a folder that is a symlink, not a folder, not owned by the
+    /// running user, or writable by producers where it must not be.
     public func prepare() throws {
+        try createParent()
+        try folders.open(SpoolFolders.Folder.allCases, strictness: .daemon)
+    }
+
+    /// A producer's start (`herold enqueue`): opens `tmp/` and `new/`, creating what is
+    /// missing when it may; it need not own them.
+    public func prepareToEnqueue() throws {
+        try createParent()
+        try folders.open([.tmp, .new], strictness: .producer)
+    }
+
+    private func createParent() throws {
         let parent = root.deletingLastPathComponent()
         if try Syscall.lstatIfPresent(parent.path) == nil {
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
         }
-        try Self.ensureDirectory(root.path, mode: Self.rootMode)
-        try Self.ensureDirectory(tmp.path, mode: Self.dropMode)
-        try Self.ensureDirectory(new.path, mode: Self.dropMode)
-        try Self.ensureDirectory(rejected.path, mode: Self.rejectedMode)
     }
 
-    private static func ensureDirectory(_ path: String, mode: mode_t) throws {
-        if let st = try Syscall.lstatIfPresent(path) {
-            guard st.isDirectory else {
-                throw SpoolError("\(path) is \(st.kindDescription), not a directory: the spool refuses to use it")
-            }
-            return
-        }
-        guard try Syscall.mkdirIfAbsent(path, 0o700) else {
-            // Someone else created it between lstat and mkdir: check it once more.
-            return try ensureDirectory(path, mode: mode)
-        }
-        // mkdir's mode is filtered by the umask; chmod sets exactly what we mean.
-        try Syscall.chmod(path, mode)
-    }
-
-    /// The names in `new/`, dotfiles left out, oldest first (modification time, then name).
+    /// The names in `new/` (`SpoolName` texts), dotfiles left out, oldest first
+    /// (modification time, then name).
     public func listNew() throws -> [String] {
-        try Syscall.listDirectory(new.path)
-            .filter { !$0.name.hasPrefix(".") }
+        try Syscall.listDirectory(folders.descriptor(.new), path: new.path)
+            .filter { !$0.name.isHidden }
+            .map { (name: $0.name.text, stat: $0.stat) }
             .sorted { a, b in
                 let ta = a.stat.st_mtim, tb = b.stat.st_mtim
                 if ta.tv_sec != tb.tv_sec { return ta.tv_sec < tb.tv_sec }
@@ -74,17 +70,22 @@ public struct Spool: Sendable {
             .map(\.name)
     }
 
-    /// Reads `new/NAME`, refusing symlinks, anything but regular files, and files over
-    /// `maxBytes`.
+    /// Reads `new/NAME`, refusing names that are not UTF-8, symlinks, anything but
+    /// regular files, and files over `maxBytes`.
     public func read(_ name: String, maxBytes: Int) throws(SpoolReadError) -> Data {
-        guard Self.isPlainName(name) else {
+        let file = SpoolName(text: name)
+        guard file.isPlain else {
             throw .unacceptable(name: name, reason: "the name is not a plain file name")
+        }
+        if let problem = file.encodingProblem {
+            throw .unacceptable(name: name, reason: problem)
         }
         let path = new.appendingPathComponent(name).path
         let fd: Int32
         do {
             // O_NONBLOCK: opening a FIFO must not wait for a writer.
-            fd = try Syscall.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            fd = try Syscall.openAt(folders.descriptor(.new), file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                                    path: path)
         } catch {
             switch error.errno {
             case ENOENT: throw .gone(name: name)
@@ -124,37 +125,62 @@ public struct Spool: Sendable {
     }
 
     /// Moves `new/NAME` (whatever kind of file it is) to `rejected/`, next to a
-    /// `NAME.reason`; never overwrites: a taken name gets a `.1`, `.2`… suffix.
-    /// Returns the name it got in `rejected/`.
+    /// `NAME.reason`; never overwrites: a taken name gets a `.1`, `.2`… suffix. In
+    /// `rejected/` the file is named by its printable text (`za%BF%F3%B3.json` for a name
+    /// that is not UTF-8). Returns that name.
+    ///
+    /// Both folders are checked again first (`SpoolFolders.recheck`): if either was moved
+    /// or replaced since `prepare()`, nothing is written and the error says so.
     @discardableResult
     public func reject(_ name: String, reason: String, now: Date = Date()) throws -> String {
-        guard Self.isPlainName(name) else {
+        let file = SpoolName(text: name)
+        guard file.isPlain else {
             throw SpoolError("cannot reject \(name): not a plain file name")
         }
-        let source = new.appendingPathComponent(name).path
+        let newFD = try folders.recheck(.new)
+        let rejectedFD = try folders.recheck(.rejected)
+        let text = Data(Self.reasonText(reason: reason, name: file.text, at: now).utf8)
         for suffix in 0..<10_000 {
-            let candidate = suffix == 0 ? name : "\(name).\(suffix)"
-            let target = rejected.appendingPathComponent(candidate).path
-            let reasonPath = target + ".reason"
-            if try Syscall.lstatIfPresent(target) != nil || Syscall.lstatIfPresent(reasonPath) != nil {
+            let printable = suffix == 0 ? file.text : "\(file.text).\(suffix)"
+            let candidate = SpoolName(utf8: printable)
+            let reasonName = SpoolName(utf8: printable + ".reason")
+            let target = rejected.path + "/" + printable
+            if try Syscall.statAtIfPresent(rejectedFD, candidate, path: target) != nil
+                || Syscall.statAtIfPresent(rejectedFD, reasonName, path: target + ".reason") != nil {
                 continue
             }
             // The reason goes first: a crash between the two steps leaves the file in
             // new/ (rejected again on restart), never a rejected file without a reason.
-            let text = Self.reasonText(reason: reason, name: name, at: now)
-            try Self.writeAtomically(Data(text.utf8), to: reasonPath, in: rejected.path)
+            guard try writeReason(text, as: reasonName, in: rejectedFD) else { continue }
             do {
-                try Syscall.renameNoReplace(source, target)
+                try Syscall.renameNoReplace(newFD, file, rejectedFD, candidate,
+                                            path: "\(new.path)/\(name) -> \(target)")
             } catch {
-                try? Syscall.unlink(reasonPath)
+                _ = try? Syscall.unlinkAtIfPresent(rejectedFD, reasonName, path: target + ".reason")
                 if error.errno == EEXIST { continue }
                 throw error
             }
-            try Syscall.fsyncDirectory(rejected.path)
-            try Syscall.fsyncDirectory(new.path)
-            return candidate
+            try Syscall.fsync(rejectedFD, rejected.path)
+            try Syscall.fsync(newFD, new.path)
+            return printable
         }
         throw SpoolError("cannot reject \(name): rejected/ holds too many files of that name")
+    }
+
+    /// Writes `rejected/NAME.reason` under a hidden temporary name, then renames it into
+    /// place without replacing anything; false when the name was taken meanwhile.
+    private func writeReason(_ text: Data, as reasonName: SpoolName, in rejectedFD: Int32) throws -> Bool {
+        let temporary = SpoolName(utf8: "." + Self.uniqueName() + ".tmp")
+        try Self.writeDurably(text, as: temporary, in: rejectedFD, folder: rejected.path)
+        let path = rejected.path + "/" + reasonName.text
+        do {
+            try Syscall.renameNoReplace(rejectedFD, temporary, rejectedFD, reasonName, path: path)
+            return true
+        } catch {
+            _ = try? Syscall.unlinkAtIfPresent(rejectedFD, temporary, path: path)
+            if error.errno == EEXIST { return false }
+            throw error
+        }
     }
 
     static func reasonText(reason: String, name: String, at date: Date) -> String {
@@ -165,11 +191,13 @@ public struct Spool: Sendable {
 
     /// Removes `new/NAME` once its event is journaled; a file already gone is fine.
     public func remove(_ name: String) throws {
-        guard Self.isPlainName(name) else {
+        let file = SpoolName(text: name)
+        guard file.isPlain else {
             throw SpoolError("cannot remove \(name): not a plain file name")
         }
-        if try Syscall.unlinkIfPresent(new.appendingPathComponent(name).path) {
-            try Syscall.fsyncDirectory(new.path)
+        let newFD = try folders.descriptor(.new)
+        if try Syscall.unlinkAtIfPresent(newFD, file, path: new.appendingPathComponent(name).path) {
+            try Syscall.fsync(newFD, new.path)
         }
     }
 
@@ -177,31 +205,33 @@ public struct Spool: Sendable {
     /// Returns the file's name.
     @discardableResult
     public func enqueue(_ data: Data) throws -> String {
-        let name = Self.uniqueName()
-        let temporary = tmp.appendingPathComponent(name).path
-        try Self.writeDurably(data, to: temporary)
+        let text = Self.uniqueName()
+        let name = SpoolName(utf8: text)
+        let tmpFD = try folders.descriptor(.tmp), newFD = try folders.descriptor(.new)
+        try Self.writeDurably(data, as: name, in: tmpFD, folder: tmp.path)
         do {
-            try Syscall.renameNoReplace(temporary, new.appendingPathComponent(name).path)
+            try Syscall.renameNoReplace(tmpFD, name, newFD, name, path: "\(tmp.path)/\(text) -> \(new.path)/\(text)")
         } catch {
-            try? Syscall.unlink(temporary)
+            _ = try? Syscall.unlinkAtIfPresent(tmpFD, name, path: "\(tmp.path)/\(text)")
             throw error
         }
-        try Syscall.fsyncDirectory(new.path)
-        return name
+        try Syscall.fsync(newFD, new.path)
+        return text
     }
 
     /// Removes files and symlinks in `tmp/` not modified for `olderThan` seconds: what
     /// producers that crashed left behind. Returns how many it removed.
     public func cleanTmp(olderThan age: TimeInterval, now: Date = Date()) throws -> Int {
         let cutoff = now.addingTimeInterval(-age)
+        let tmpFD = try folders.descriptor(.tmp)
         var removed = 0
-        for entry in try Syscall.listDirectory(tmp.path) where !entry.stat.isDirectory {
+        for entry in try Syscall.listDirectory(tmpFD, path: tmp.path) where !entry.stat.isDirectory {
             guard entry.stat.modificationDate < cutoff else { continue }
-            if try Syscall.unlinkIfPresent(tmp.appendingPathComponent(entry.name).path) {
+            if try Syscall.unlinkAtIfPresent(tmpFD, entry.name, path: "\(tmp.path)/\(entry.name.text)") {
                 removed += 1
             }
         }
-        if removed > 0 { try Syscall.fsyncDirectory(tmp.path) }
+        if removed > 0 { try Syscall.fsync(tmpFD, tmp.path) }
         return removed
     }
 
@@ -217,45 +247,29 @@ public struct Spool: Sendable {
         return "\(now.tv_sec).\(padded)P\(getpid())R\(random).json"
     }
 
-    /// Creates `path` exclusively, writes and fsyncs it; on any failure nothing is left.
-    static func writeDurably(_ data: Data, to path: String) throws {
-        let fd = try Syscall.open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, fileMode)
+    /// Creates `NAME` in the folder `dir` exclusively (never through a symlink, never
+    /// opening a FIFO), writes and fsyncs it; on any failure nothing is left.
+    static func writeDurably(_ data: Data, as name: SpoolName, in dir: Int32, folder: String) throws {
+        let path = folder + "/" + name.text
+        let flags = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+        let fd = try Syscall.openAt(dir, name, flags, fileMode, path: path)
         do {
             // Explicit, because the umask filtered the mode given to open.
-            try Syscall.call("fchmod", path) { fchmod(fd, fileMode) }
+            try Syscall.fchmod(fd, fileMode, path)
             try Syscall.writeAll(fd, data, path)
             // A failed fsync means the data may not be on disk, and retrying it proves
             // nothing (the kernel may have dropped the dirty pages): give the file up.
             try Syscall.fsync(fd, path)
         } catch {
             try? Syscall.close(fd, path)
-            try? Syscall.unlink(path)
+            _ = try? Syscall.unlinkAtIfPresent(dir, name, path: path)
             throw error
         }
         do {
             try Syscall.close(fd, path)
         } catch {
-            try? Syscall.unlink(path)
+            _ = try? Syscall.unlinkAtIfPresent(dir, name, path: path)
             throw error
         }
-    }
-
-    /// Writes a file under a hidden temporary name in `directory`, then renames it over
-    /// `path` and fsyncs the folder.
-    static func writeAtomically(_ data: Data, to path: String, in directory: String) throws {
-        let temporary = directory + "/." + uniqueName() + ".tmp"
-        try writeDurably(data, to: temporary)
-        do {
-            try Syscall.rename(temporary, path)
-        } catch {
-            try? Syscall.unlink(temporary)
-            throw error
-        }
-        try Syscall.fsyncDirectory(directory)
-    }
-
-    /// One path component: not empty, no `/` or NUL, not `.` or `..`.
-    static func isPlainName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 }

@@ -14,12 +14,17 @@ public enum SpoolSignal: Sendable, Equatable {
 /// Watches `new/` with inotify on a thread of its own (the cooperative pool is too small
 /// to park a blocking poll on) and turns events into `SpoolSignal`s.
 ///
+/// If the folder is moved, deleted, unmounted or replaced, or reading the events fails,
+/// the stream ends and `failure` names the folder and what happened. The watcher does not
+/// watch the path again: the spool's descriptors (see `SpoolFolders`) still hold the old
+/// folder, so the only safe answer is a new start, which checks the folders afresh.
+///
 /// Create the watcher *before* scanning `new/` on start, so no file falls between the
 /// scan and the watch; a file may then be reported twice, which the consumer tolerates
 /// (a second read finds it `gone`, or the journal finds a duplicate).
 public final class SpoolWatcher: Sendable {
-    /// The signals, in order; the stream ends after `stop()` or when the watch fails
-    /// (then `failure` says why).
+    /// The signals, in order; the stream ends after `stop()` or when the watch is lost or
+    /// fails (then `failure` says why).
     public let signals: AsyncStream<SpoolSignal>
     /// The folder watched.
     public let directory: URL
@@ -27,6 +32,11 @@ public final class SpoolWatcher: Sendable {
 
     static let watchMask: UInt32 = UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)
         | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW)
+    /// The parent is watched for the folder's own entry: a folder that is deleted while
+    /// the spool holds it open gets its IN_DELETE_SELF only when the last descriptor
+    /// closes, but its parent's IN_DELETE comes at once.
+    static let parentMask: UInt32 = UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO)
+        | UInt32(IN_CREATE) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW)
 
     /// Watches `spool.new`.
     public convenience init(spool: Spool) throws {
@@ -38,10 +48,14 @@ public final class SpoolWatcher: Sendable {
         self.directory = directory
         let path = directory.path
         let inotifyFD = try Syscall.call("inotify_init1", path) { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
-        let wd: Int32
+        let parent = directory.deletingLastPathComponent().path
+        let watches: Watches
         let wakeFD: Int32
         do {
-            wd = try Syscall.call("inotify_add_watch", path) { inotify_add_watch(inotifyFD, path, Self.watchMask) }
+            watches = Watches(
+                folder: try Syscall.call("inotify_add_watch", path) { inotify_add_watch(inotifyFD, path, Self.watchMask) },
+                parent: try Syscall.call("inotify_add_watch", parent) { inotify_add_watch(inotifyFD, parent, Self.parentMask) },
+                name: Array(directory.lastPathComponent.utf8), parentPath: parent)
             guard let eventfd = GlibcExtras.eventfd else {
                 throw SpoolError("eventfd is not available in this C library")
             }
@@ -57,7 +71,7 @@ public final class SpoolWatcher: Sendable {
         // A consumer that stops listening stops the thread (without waiting: this may run
         // on the watcher thread itself, when it finishes the stream).
         continuation.onTermination = { _ in shared.requestStop() }
-        let loop = EventLoop(path: path, inotifyFD: inotifyFD, wakeFD: wakeFD, watch: wd,
+        let loop = EventLoop(path: path, inotifyFD: inotifyFD, wakeFD: wakeFD, watches: watches,
                              continuation: continuation, shared: shared)
         shared.exited.enter()
         let thread = Thread { loop.run() }
@@ -110,12 +124,21 @@ private final class Shared: Sendable {
     }
 }
 
+/// The two inotify watches: the folder, and its parent for the folder's own entry.
+private struct Watches: Sendable {
+    let folder: Int32
+    let parent: Int32
+    /// The folder's name in its parent.
+    let name: [UInt8]
+    let parentPath: String
+}
+
 /// The watcher thread's loop; owns the descriptors until it exits.
 private struct EventLoop: Sendable {
     let path: String
     let inotifyFD: Int32
     let wakeFD: Int32
-    var watch: Int32
+    let watches: Watches
     let continuation: AsyncStream<SpoolSignal>.Continuation
     let shared: Shared
 
@@ -123,8 +146,7 @@ private struct EventLoop: Sendable {
     static let headerSize = 16
 
     func run() {
-        var loop = self
-        let failure = loop.loop()
+        let failure = loop()
         shared.state.withLock { state in
             state.failure = failure
             try? Syscall.close(inotifyFD, path)
@@ -136,7 +158,7 @@ private struct EventLoop: Sendable {
     }
 
     /// Runs until asked to stop (nil) or until something fails (the error).
-    private mutating func loop() -> SpoolError? {
+    private func loop() -> SpoolError? {
         // Room for many events; one needs at most 16 + NAME_MAX + 1 bytes.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
         defer { buffer.deallocate() }
@@ -168,8 +190,9 @@ private struct EventLoop: Sendable {
         }
     }
 
-    /// Parses a batch of inotify records and yields their signals.
-    private mutating func handle(_ bytes: UnsafeRawBufferPointer) -> SpoolError? {
+    /// Parses a batch of inotify records and yields their signals; returns why the watch
+    /// ended, if it did.
+    private func handle(_ bytes: UnsafeRawBufferPointer) -> SpoolError? {
         var offset = 0
         while offset + Self.headerSize <= bytes.count {
             let wd = bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)
@@ -177,39 +200,43 @@ private struct EventLoop: Sendable {
             let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
             let nameStart = offset + Self.headerSize
             let nameEnd = min(nameStart + length, bytes.count)
-            let name = String(decoding: bytes[nameStart..<nameEnd].prefix { $0 != 0 }, as: UTF8.self)
+            // The name's bytes as the kernel has them: a name that is not UTF-8 keeps its
+            // identity (as a SpoolName text) instead of becoming U+FFFD.
+            let name = SpoolName(bytes: Array(bytes[nameStart..<nameEnd].prefix { $0 != 0 }))
             offset = nameStart + length
 
             if mask & UInt32(IN_Q_OVERFLOW) != 0 {
                 continuation.yield(.rescan)
                 continue
             }
-            // Events of a watch we already replaced (its IN_IGNORED, late ones) mean nothing.
-            guard wd == watch else { continue }
-            let lost = UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED) | UInt32(IN_UNMOUNT)
-            if mask & lost != 0 {
-                if let failure = rewatch() { return failure }
-                continuation.yield(.rescan)
+            if wd == watches.parent {
+                if let lost = Self.lost(mask, selfEvents: true) {
+                    return SpoolError("spool folder \(path): its parent \(watches.parentPath) \(lost); herold no longer sees new files there")
+                }
+                if name.bytes == watches.name, let lost = Self.lost(mask, selfEvents: false) {
+                    return SpoolError("spool folder \(path) \(lost); herold no longer sees new files there")
+                }
                 continue
             }
-            if mask & (UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)) != 0, !name.isEmpty, !name.hasPrefix(".") {
-                continuation.yield(.file(name))
+            guard wd == watches.folder else { continue }
+            if let lost = Self.lost(mask, selfEvents: true) {
+                return SpoolError("spool folder \(path) \(lost); herold no longer sees new files there")
+            }
+            if mask & (UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)) != 0, !name.bytes.isEmpty, !name.isHidden {
+                continuation.yield(.file(name.text))
             }
         }
         return nil
     }
 
-    /// The folder was removed or moved away: watch whatever is at the path now.
-    private mutating func rewatch() -> SpoolError? {
-        _ = inotify_rm_watch(inotifyFD, watch)
-        do {
-            let fd = inotifyFD, path = self.path
-            watch = try Syscall.call("inotify_add_watch", path) {
-                inotify_add_watch(fd, path, SpoolWatcher.watchMask)
-            }
-            return nil
-        } catch {
-            return SpoolError("\(path) was removed or moved away and cannot be watched again: \(error)")
-        }
+    /// What an event that ends the watch says happened: to the watched folder itself
+    /// (`selfEvents`), or to the entry of that name in the watched parent. nil: nothing.
+    static func lost(_ mask: UInt32, selfEvents: Bool) -> String? {
+        let meanings: [(Int32, String)] = selfEvents
+            ? [(IN_MOVE_SELF, "was moved away (IN_MOVE_SELF)"), (IN_DELETE_SELF, "was deleted (IN_DELETE_SELF)"),
+               (IN_UNMOUNT, "was unmounted (IN_UNMOUNT)"), (IN_IGNORED, "is no longer watched (IN_IGNORED)")]
+            : [(IN_MOVED_FROM, "was moved away (IN_MOVED_FROM)"), (IN_DELETE, "was deleted (IN_DELETE)"),
+               (IN_MOVED_TO, "was replaced (IN_MOVED_TO)"), (IN_CREATE, "was replaced (IN_CREATE)")]
+        return meanings.first { mask & UInt32($0.0) != 0 }?.1
     }
 }

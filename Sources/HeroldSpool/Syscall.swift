@@ -45,8 +45,10 @@ enum Syscall {
         }
     }
 
-    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) throws(SystemCallError) -> Int32 {
-        try call("open", path) { Glibc.open(path, flags, mode) }
+    /// openat(2) of `name` in the folder `dir`; `path` names it in errors.
+    static func openAt(_ dir: Int32, _ name: SpoolName, _ flags: Int32, _ mode: mode_t = 0,
+                       path: String) throws(SystemCallError) -> Int32 {
+        try call("openat", path) { name.withCString { Glibc.openat(dir, $0, flags, mode) } }
     }
 
     static func lstat(_ path: String) throws(SystemCallError) -> stat {
@@ -64,74 +66,74 @@ enum Syscall {
         }
     }
 
+    /// fstatat(2) without following a symlink, or nil when nothing is there.
+    static func statAtIfPresent(_ dir: Int32, _ name: SpoolName, path: String) throws(SystemCallError) -> stat? {
+        var st = stat()
+        do {
+            try call("fstatat", path) { name.withCString { fstatat(dir, $0, &st, AT_SYMLINK_NOFOLLOW) } }
+            return st
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+    }
+
     static func fstat(_ fd: Int32, _ path: String) throws(SystemCallError) -> stat {
         var st = stat()
         try call("fstat", path) { Glibc.fstat(fd, &st) }
         return st
     }
 
+    /// fsync(2); on a folder's descriptor it makes its entries (creations, renames,
+    /// unlinks) durable.
     static func fsync(_ fd: Int32, _ path: String) throws(SystemCallError) {
         try call("fsync", path) { Glibc.fsync(fd) }
     }
 
-    /// Makes a folder's entries (creations, renames, unlinks) durable.
-    static func fsyncDirectory(_ path: String) throws(SystemCallError) {
-        let fd = try open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        defer { try? close(fd, path) }
-        try fsync(fd, path)
+    static func fchmod(_ fd: Int32, _ mode: mode_t, _ path: String) throws(SystemCallError) {
+        try call("fchmod", path) { Glibc.fchmod(fd, mode) }
     }
 
-    static func unlink(_ path: String) throws(SystemCallError) {
-        try call("unlink", path) { Glibc.unlink(path) }
-    }
-
-    /// unlink; false when nothing was there.
-    static func unlinkIfPresent(_ path: String) throws(SystemCallError) -> Bool {
+    /// unlinkat(2); false when nothing was there.
+    static func unlinkAtIfPresent(_ dir: Int32, _ name: SpoolName, path: String) throws(SystemCallError) -> Bool {
         do {
-            try unlink(path)
+            try call("unlinkat", path) { name.withCString { Glibc.unlinkat(dir, $0, 0) } }
             return true
         } catch where error.errno == ENOENT {
             return false
         }
     }
 
-    /// mkdir; false when something already exists at the path.
-    static func mkdirIfAbsent(_ path: String, _ mode: mode_t) throws(SystemCallError) -> Bool {
+    /// mkdir(2) (in `dir`, or by path with AT_FDCWD); false when something already exists there.
+    static func mkdirAtIfAbsent(_ dir: Int32, _ name: SpoolName, _ mode: mode_t,
+                                path: String) throws(SystemCallError) -> Bool {
         do {
-            try call("mkdir", path) { Glibc.mkdir(path, mode) }
+            try call("mkdirat", path) { name.withCString { Glibc.mkdirat(dir, $0, mode) } }
             return true
         } catch where error.errno == EEXIST {
             return false
         }
     }
 
-    static func chmod(_ path: String, _ mode: mode_t) throws(SystemCallError) {
-        try call("chmod", path) { Glibc.chmod(path, mode) }
-    }
-
-    static func rename(_ from: String, _ to: String) throws(SystemCallError) {
-        try call("rename", "\(from) -> \(to)") { Glibc.rename(from, to) }
-    }
-
-    /// rename(2) that fails with EEXIST instead of replacing `to`.
-    static func renameNoReplace(_ from: String, _ to: String) throws(SystemCallError) {
+    /// renameat2(2) with RENAME_NOREPLACE: fails with EEXIST instead of replacing the target.
+    static func renameNoReplace(_ fromDir: Int32, _ from: SpoolName, _ toDir: Int32, _ to: SpoolName,
+                                path: String) throws(SystemCallError) {
         guard let renameat2 = GlibcExtras.renameat2 else {
-            // Kernels and libcs without renameat2: link + unlink is just as exclusive for
-            // files; folders cannot be hard-linked, so fall back to a checked rename.
+            // Without renameat2, link + unlink is just as exclusive for files; other kinds
+            // (a folder a producer put in new/) fall back to a checked rename.
             do {
-                try call("link", "\(from) -> \(to)") { Glibc.link(from, to) }
+                try call("linkat", path) { from.withCString { f in to.withCString { linkat(fromDir, f, toDir, $0, 0) } } }
             } catch where error.errno == EPERM {
-                if try lstatIfPresent(to) != nil {
-                    throw SystemCallError(call: "rename", path: "\(from) -> \(to)", errno: EEXIST)
+                if try statAtIfPresent(toDir, to, path: path) != nil {
+                    throw SystemCallError(call: "renameat", path: path, errno: EEXIST)
                 }
-                try rename(from, to)
+                try call("renameat", path) { from.withCString { f in to.withCString { renameat(fromDir, f, toDir, $0) } } }
                 return
             }
-            try unlink(from)
+            _ = try unlinkAtIfPresent(fromDir, from, path: path)
             return
         }
-        try call("renameat2", "\(from) -> \(to)") {
-            renameat2(AT_FDCWD, from, AT_FDCWD, to, GlibcExtras.renameNoReplace)
+        try call("renameat2", path) {
+            from.withCString { f in to.withCString { renameat2(fromDir, f, toDir, $0, GlibcExtras.renameNoReplace) } }
         }
     }
 
@@ -166,29 +168,32 @@ enum Syscall {
         return data
     }
 
-    /// The names in a folder except `.` and `..`, with their lstat (entries that vanish
-    /// while we look are left out).
-    static func listDirectory(_ path: String) throws(SystemCallError) -> [(name: String, stat: stat)] {
-        guard let dir = opendir(path) else {
-            throw SystemCallError(call: "opendir", path: path, errno: errno)
+    /// The names in the folder `dir` (as the kernel has them, bytes) except `.` and `..`,
+    /// with their lstat; entries that vanish while we look are left out.
+    static func listDirectory(_ dir: Int32, path: String) throws(SystemCallError) -> [(name: SpoolName, stat: stat)] {
+        // A descriptor of its own: fdopendir takes it over, and its reading position
+        // must not be shared with `dir`.
+        let fd = try openAt(dir, SpoolName(bytes: [0x2E]), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC, path: path)
+        guard let stream = fdopendir(fd) else {
+            let code = errno
+            try? close(fd, path)
+            throw SystemCallError(call: "fdopendir", path: path, errno: code)
         }
-        defer { closedir(dir) }
-        var names: [String] = []
+        defer { closedir(stream) }
+        var names: [SpoolName] = []
         while true {
             errno = 0
-            guard let entry = readdir(dir) else {
+            guard let entry = readdir(stream) else {
                 if errno != 0 { throw SystemCallError(call: "readdir", path: path, errno: errno) }
                 break
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            names.append(name)
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix(while: { $0 != 0 })) }
+            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            names.append(SpoolName(bytes: bytes))
         }
-        var result: [(name: String, stat: stat)] = []
+        var result: [(name: SpoolName, stat: stat)] = []
         for name in names {
-            if let st = try lstatIfPresent(path + "/" + name) {
+            if let st = try statAtIfPresent(dir, name, path: path + "/" + name.text) {
                 result.append((name, st))
             }
         }
@@ -219,6 +224,8 @@ enum GlibcExtras {
 }
 
 extension stat {
+    /// Same file: same device and inode.
+    func isSameFile(as other: stat) -> Bool { st_dev == other.st_dev && st_ino == other.st_ino }
     var isRegularFile: Bool { st_mode & S_IFMT == S_IFREG }
     var isDirectory: Bool { st_mode & S_IFMT == S_IFDIR }
     var isSymbolicLink: Bool { st_mode & S_IFMT == S_IFLNK }

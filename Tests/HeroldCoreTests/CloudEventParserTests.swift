@@ -46,6 +46,64 @@ final class CloudEventParserTests: XCTestCase {
         XCTAssertEqual(try CloudEventParser.parse(bytes).count, 1)
     }
 
+    private func expectEncodingError(_ bytes: [UInt8], _ expected: String,
+                                     file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            _ = try CloudEventParser.parse(Data(bytes))
+            XCTFail("accepted bytes that are not UTF-8", file: file, line: line)
+        } catch {
+            XCTAssertEqual(error.description, expected, file: file, line: line)
+        }
+    }
+
+    func testWindows1250ByteIsRejectedWithItsOffsetLineAndAHint() {
+        // "Kraków" and "Łódź" as Notepad on an old Polish Windows saves them.
+        let head = Array(#"{"specversion":"1.0","id":"a","source":"s","type":"t","data":{"city":"Krak"#.utf8)
+        let bytes = head + [0xF3, 0x77] + Array(#"","x":"\#n"#.utf8) + [0xA3, 0xF3, 0x64, 0x9F] + Array(#""}}"#.utf8)
+        expectEncodingError(bytes, """
+            file: is not UTF-8: byte 0xF3 at offset \(head.count), line 1 \
+            (Windows-1250 or ISO-8859-2 "ó"? save the file as UTF-8)
+            """)
+        // The first bad byte on a later line, 512 bytes in.
+        let padded = Array(#"{"specversion":"1.0","id":"a","source":"s","type":"t","data":{"pad":""#.utf8)
+        let filler = [UInt8](repeating: 0x78, count: 512 - padded.count - 2) + Array("\n".utf8)
+        let secondLine = padded + filler + [0x20, 0xB3] + Array(#""}}"#.utf8)
+        expectEncodingError(secondLine, """
+            file: is not UTF-8: byte 0xB3 at offset 512, line 2 \
+            (Windows-1250 or ISO-8859-2 "ł"? save the file as UTF-8)
+            """)
+    }
+
+    func testLatin1OverlongAndSurrogateBytesAreRejectedNotDecoded() {
+        let event = #"{"specversion":"1.0","id":"a","source":"s","type":"t","data":{"n":"X"}}"#
+        let offset = Array(event.utf8).firstIndex(of: UInt8(ascii: "X")) ?? 0
+        func with(_ bytes: [UInt8]) -> [UInt8] {
+            let parts = event.split(separator: "X", omittingEmptySubsequences: false)
+            return Array(parts[0].utf8) + bytes + Array(parts[1].utf8)
+        }
+        expectEncodingError(with([0x63, 0x61, 0x66, 0xE9]), """
+            file: is not UTF-8: byte 0xE9 at offset \(offset + 3), line 1 \
+            (another encoding, such as Windows-1250? save the file as UTF-8)
+            """)
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x80]] {
+            XCTAssertThrowsError(try CloudEventParser.parse(Data(with(bad)))) { error in
+                XCTAssertTrue("\(error)".contains("not UTF-8: byte 0x\(String(bad[0], radix: 16, uppercase: true)) at offset \(offset)"),
+                              "\(error)")
+            }
+        }
+        XCTAssertEqual(try CloudEventParser.parse(Data(with(Array("café żółć".utf8))))[0].value(at: "data.n"),
+                       .string("café żółć"))
+    }
+
+    func testUTF16IsNamedAsSuch() {
+        var bytes: [UInt8] = [0xFF, 0xFE]
+        for unit in #"{"id":"a"}"#.utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        expectEncodingError(bytes, """
+            file: is not UTF-8: it starts with the byte order mark of UTF-16 little-endian (0xFF 0xFE); \
+            save the file as UTF-8
+            """)
+    }
+
     func testMissingRequiredAttributeNamesIt() {
         expectError(#"{"specversion":"1.0","id":"a","type":"t"}"#, location: "event", containing: "\"source\"")
         expectError(#"{"id":"a","source":"s","type":"t"}"#, location: "event", containing: "\"specversion\"")

@@ -71,29 +71,57 @@ final class SpoolWatcherTests: XCTestCase {
         XCTAssertNil(watcher.failure)
     }
 
-    func testReplacedNewFolderTriggersRescanAndIsWatchedAgain() async throws {
-        let watcher = try SpoolWatcher(spool: spool)
-        defer { watcher.stop() }
+    /// The stream ends by itself (no stop()), and `failure` names the folder and the cause.
+    private func expectLost(_ watcher: SpoolWatcher, saying cause: String,
+                            file: StaticString = #filePath, line: UInt = #line) async {
         var signals = watcher.signals.makeAsyncIterator()
-        let replacement = base.appendingPathComponent("new.replacement")
-        XCTAssertEqual(mkdir(replacement.path, 0o770), 0)
-        XCTAssertEqual(rename(replacement.path, spool.new.path), 0)
-        let signal = await next(&signals, of: watcher)
-        XCTAssertEqual(signal, .rescan)
-        let name = try spool.enqueue(Data("{}".utf8))
-        let after = await next(&signals, of: watcher)
-        XCTAssertEqual(after, .file(name))
+        let signal = await next(&signals, of: watcher, timeout: .seconds(10))
+        XCTAssertNil(signal, file: file, line: line)
+        let failure = watcher.failure.map { "\($0)" } ?? "no failure"
+        XCTAssertTrue(failure.contains("spool folder \(spool.new.path) \(cause)"), failure, file: file, line: line)
+        XCTAssertTrue(failure.contains("herold no longer sees new files there"), failure, file: file, line: line)
     }
 
+    // The spool holds new/ open (as herold does): a deleted folder's own IN_DELETE_SELF
+    // would wait for that descriptor, so the parent's events must tell.
     func testRemovedNewFolderEndsStreamWithFailure() async throws {
         let watcher = try SpoolWatcher(spool: spool)
         defer { watcher.stop() }
-        var signals = watcher.signals.makeAsyncIterator()
         XCTAssertEqual(rmdir(spool.new.path), 0)
+        await expectLost(watcher, saying: "was deleted")
+    }
+
+    func testMovedNewFolderEndsStreamWithFailure() async throws {
+        let watcher = try SpoolWatcher(spool: spool)
+        defer { watcher.stop() }
+        XCTAssertEqual(rename(spool.new.path, base.appendingPathComponent("new.away").path), 0)
+        await expectLost(watcher, saying: "was moved away")
+    }
+
+    func testReplacedNewFolderEndsStreamWithFailure() async throws {
+        let watcher = try SpoolWatcher(spool: spool)
+        defer { watcher.stop() }
+        let replacement = base.appendingPathComponent("new.replacement")
+        XCTAssertEqual(mkdir(replacement.path, 0o770), 0)
+        XCTAssertEqual(rename(replacement.path, spool.new.path), 0)
+        await expectLost(watcher, saying: "was replaced")
+    }
+
+    func testNameThatIsNotUTF8IsReportedByItsPrintableText() async throws {
+        let watcher = try SpoolWatcher(spool: spool)
+        defer { watcher.stop() }
+        var signals = watcher.signals.makeAsyncIterator()
+        // "ł.json" in ISO-8859-2, renamed in as a producer would.
+        let name: [CChar] = [CChar(bitPattern: 0xB3)] + Array(".json".utf8).map { CChar(bitPattern: $0) } + [0]
+        let from = Array(spool.tmp.path.utf8CString.dropLast()) + [0x2F] + name
+        let to = Array(spool.new.path.utf8CString.dropLast()) + [0x2F] + name
+        let fd = open(from, O_CREAT | O_WRONLY | O_CLOEXEC, 0o640)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        XCTAssertEqual(rename(from, to), 0)
         let signal = await next(&signals, of: watcher)
-        XCTAssertNil(signal)
-        XCTAssertNotNil(watcher.failure)
-        XCTAssertTrue("\(watcher.failure.map { "\($0)" } ?? "")".contains(spool.new.path))
+        XCTAssertEqual(signal, .file("%B3.json"))
+        XCTAssertEqual(try spool.listNew(), ["%B3.json"])
     }
 
     func testWatchingMissingFolderThrows() throws {
