@@ -14,7 +14,7 @@ final class StateSafetyTests: SiteTestCase {
         let second = try BackgroundProcess(executable: heroldBinary, arguments: ["serve", "--config", site.configPath])
         cleanup.append { second.stop() }
         XCTAssertEqual(second.waitForExit(timeout: 15), 75, "EX_TEMPFAIL: try again when the other one stops\n\(second.output)")
-        XCTAssertTrue(second.output.contains("pid \(daemon.process.processIdentifier)"),
+        XCTAssertTrue(second.waitForOutput(containing: "pid \(daemon.process.processIdentifier)", timeout: 5),
                       "the error names the process holding the state folder:\n\(second.output)")
         XCTAssertTrue(second.output.contains("already serving this state folder"), second.output)
 
