@@ -13,7 +13,7 @@ import Logging
 /// is not sent; it is logged, and when herold was already in service then, recorded with
 /// its deliveries `failed` ("expired: …") so `herold status` shows it.
 struct CalendarService: Sendable {
-    let journal: Journal
+    let journal: any DeliveryJournal
     let logger: Logger
     let now: @Sendable () -> Date
     let runtime: @Sendable () -> Runtime
@@ -77,7 +77,7 @@ struct CalendarService: Sendable {
                         "deliveries": "\(deliveries.count)",
                     ])
                 }
-                let recorded = try await journal.record([(event, deliveries)], receivedAt: instant)
+                let recorded = try await journal.recordReplacing([(event, deliveries)], receivedAt: instant).recorded
                 guard !recorded.isEmpty, late <= config.grace else { continue }
                 result.emitted.append(occurrence)
                 logger.info("calendar event emitted", metadata: [

@@ -129,11 +129,11 @@ public enum Commands {
         }
     }
 
-    static func openJournal(_ path: String) throws(CommandFailure) -> Journal {
+    static func openJournal(_ path: String) throws(CommandFailure) -> any DeliveryJournal {
         try openJournal(try loadConfig(path))
     }
 
-    static func openJournal(_ config: HeroldConfig) throws(CommandFailure) -> Journal {
+    static func openJournal(_ config: HeroldConfig) throws(CommandFailure) -> any DeliveryJournal {
         do {
             return try Journal(directory: config.state)
         } catch {

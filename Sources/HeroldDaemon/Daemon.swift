@@ -55,7 +55,7 @@ public struct Daemon: Sendable {
             return .ioError
         }
         defer { withExtendedLifetime(stateLock) {} }
-        let journal: Journal
+        let journal: any DeliveryJournal
         let watcher: SpoolWatcher
         do {
             try spool.prepare()

@@ -14,7 +14,7 @@ import Logging
 /// an untrusted certificate pauses its lane until a reload. Outcomes are recorded as
 /// `DeliveryLifecycle` decides; lane health is kept in the journal.
 actor Dispatcher {
-    private let journal: Journal
+    private let journal: any DeliveryJournal
     private var runtime: Runtime
     private let doorbell: Doorbell
     private let logger: Logger
@@ -30,7 +30,7 @@ actor Dispatcher {
     static let idleCheck: Double = 5
     static let orphanLimit = 4
 
-    init(journal: Journal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
+    init(journal: any DeliveryJournal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
          now: @escaping @Sendable () -> Date, watchdog: Watchdog? = nil) {
         self.journal = journal
         self.runtime = runtime

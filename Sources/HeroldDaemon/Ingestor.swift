@@ -8,7 +8,7 @@ import Logging
 /// deliveries, makes both durable in the journal, and only then removes the file.
 struct Ingestor: Sendable {
     let spool: Spool
-    let journal: Journal
+    let journal: any DeliveryJournal
     let logger: Logger
     let now: @Sendable () -> Date
 

@@ -16,7 +16,7 @@ import Logging
 /// Its writes run in their own task, so cancelling a caller (the shutdown bound) never
 /// cancels the record of a transfer the server already answered.
 actor OutcomeRecorder {
-    private let journal: Journal
+    private let journal: any DeliveryJournal
     private let logger: Logger
     private var queue: [(DeliveryOutcome, CheckedContinuation<Bool, Never>)] = []
     private var flushing = false
@@ -24,7 +24,7 @@ actor OutcomeRecorder {
     private let firstBackoff: Duration
     private let maxBackoff: Duration
 
-    init(journal: Journal, logger: Logger, firstBackoff: Duration = .milliseconds(100),
+    init(journal: any DeliveryJournal, logger: Logger, firstBackoff: Duration = .milliseconds(100),
          maxBackoff: Duration = .seconds(5)) {
         self.journal = journal
         self.logger = logger

@@ -78,7 +78,7 @@ public struct StatusReport: Sendable {
     public let lanes: [LaneRecord]
     public let problems: [Delivery]
 
-    static func make(journal: Journal, now: Date) async throws -> StatusReport {
+    static func make(journal: any DeliveryJournal, now: Date) async throws -> StatusReport {
         let counts = try await journal.counts()
         let due = try await journal.dueTimes(now: now)
         return StatusReport(

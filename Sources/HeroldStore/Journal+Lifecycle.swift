@@ -33,12 +33,12 @@ extension Journal {
     public func claim(now: Date, limit: Int, lateness: Lateness = .never) async throws -> JournalClaim {
         try await write("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
                 WHERE state IN (\(Self.claimable)) AND not_before <= ?
                 ORDER BY not_before, created_at, id
                 LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, max(0, limit)])
+                """), arguments: [now.timeIntervalSince1970, max(0, limit)])
             try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
             return result
         }
@@ -53,24 +53,24 @@ extension Journal {
         try await write("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             for (destination, limit) in limits.sorted(by: { $0.key < $1.key }) where limit > 0 {
-                let rows = try Row.fetchAll(db, sql: """
+                let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                     SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries INDEXED BY deliveries_destination_due
                     WHERE destination = ? AND state IN (\(Self.claimable)) AND not_before <= ?
                     ORDER BY not_before
                     LIMIT ?
-                    """, arguments: [destination.rawValue, now.timeIntervalSince1970, limit])
+                    """), arguments: [destination.rawValue, now.timeIntervalSince1970, limit])
                 try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
             }
             if others > 0 {
                 let known = limits.keys.map { "'\($0.rawValue.replacingOccurrences(of: "'", with: "''"))'" }
                     .joined(separator: ", ")
-                let rows = try Row.fetchAll(db, sql: """
+                let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                     SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
                     WHERE state IN (\(Self.claimable)) AND not_before <= ?
                         \(known.isEmpty ? "" : "AND destination NOT IN (\(known))")
                     ORDER BY not_before
                     LIMIT ?
-                    """, arguments: [now.timeIntervalSince1970, others])
+                    """), arguments: [now.timeIntervalSince1970, others])
                 try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
             }
             return result
@@ -113,16 +113,16 @@ extension Journal {
                 switch action {
                 case .transmit:
                     let first = (row["first_attempt_at"] as Double?) ?? now.timeIntervalSince1970
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
                             last_attempt_at = ?, first_attempt_at = ?, updated_at = ?
                         WHERE id = ?
-                        """, arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
+                        """).execute(arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
                     delivery.attempts += 1
                     result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
                 case .recordFailed(let failure):
                     // Too late: the reason says when it was due, in words (the code is on the attempt).
-                    try db.execute(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?",
+                    try db.cachedStatement(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?").execute(
                                    arguments: [failure.message, now.timeIntervalSince1970, delivery.id.rawValue])
                     try Self.insertAttempt(delivery.id, at: now, outcome: .failed, code: failure.code,
                                            message: failure.message, in: db)
@@ -149,30 +149,30 @@ extension Journal {
                 let attempt: (AttemptOutcome, String?, String?)
                 switch outcome.action {
                 case .recordSent(let reply):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE deliveries SET state = 'sent', reason = NULL, sent_at = ?, updated_at = ?
                         WHERE id = ? AND state = 'inflight'
-                        """, arguments: [at, at, id])
+                        """).execute(arguments: [at, at, id])
                     attempt = (.sent, nil, reply)
                 case .recordDeferred(let failure, let until):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE deliveries SET state = 'deferred', reason = ?, not_before = ?, updated_at = ?
                         WHERE id = ? AND state = 'inflight'
-                        """, arguments: [failure.description, until.timeIntervalSince1970, at, id])
+                        """).execute(arguments: [failure.description, until.timeIntervalSince1970, at, id])
                     attempt = (.deferred, failure.code, failure.message)
                 case .recordFailed(let failure):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ?
                         WHERE id = ? AND state = 'inflight'
-                        """, arguments: [failure.description, at, id])
+                        """).execute(arguments: [failure.description, at, id])
                     attempt = (.failed, failure.code, failure.message)
                 case .recordInterrupted(let reason):
                     // Not an attempt: the destination refused to work, not this delivery.
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE deliveries SET state = 'pending', reason = ?, attempts = MAX(attempts - 1, 0),
                             updated_at = ?
                         WHERE id = ? AND state = 'inflight'
-                        """, arguments: [reason, at, id])
+                        """).execute(arguments: [reason, at, id])
                     changed += db.changesCount
                     continue
                 case .transmit, .recordHeld, .recordPending:
@@ -192,10 +192,10 @@ extension Journal {
         try await write("hold \(ids.count) deliveries") { db in
             var changed = 0
             for id in ids {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE deliveries SET state = 'held', reason = ?, updated_at = ?
                     WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: .hold))))
-                    """, arguments: [reason, now.timeIntervalSince1970, id.rawValue])
+                    """).execute(arguments: [reason, now.timeIntervalSince1970, id.rawValue])
                 changed += db.changesCount
             }
             return changed
@@ -215,11 +215,11 @@ extension Journal {
         try await write("\(operation) \(ids.count) deliveries") { db in
             var changed = 0
             for id in ids {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE deliveries SET state = 'pending', reason = NULL, attempts = 0, first_attempt_at = NULL,
                         not_before = MAX(not_before, ?), updated_at = ?
                     WHERE id = ? AND state IN (\(Self.sqlStates(DeliveryLifecycle.sources(of: event))))
-                    """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
+                    """).execute(arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id.rawValue])
                 changed += db.changesCount
             }
             return changed
@@ -236,9 +236,9 @@ extension Journal {
             var changed = 0
             for id in ids {
                 let condition = "id = ? AND state IN (\(Self.sqlStates(Self.purgeableStates)))"
-                try db.execute(sql: "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE \(condition))",
+                try db.cachedStatement(sql: "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE \(condition))").execute(
                                arguments: [id.rawValue])
-                try db.execute(sql: "DELETE FROM deliveries WHERE \(condition)", arguments: [id.rawValue])
+                try db.cachedStatement(sql: "DELETE FROM deliveries WHERE \(condition)").execute(arguments: [id.rawValue])
                 changed += db.changesCount
             }
             return changed
@@ -248,8 +248,8 @@ extension Journal {
     /// Deletes every failed delivery with its attempts. Returns how many.
     public func purgeAllFailed() async throws -> Int {
         try await write("purge all failed deliveries") { db in
-            try db.execute(sql: "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE state = 'failed')")
-            try db.execute(sql: "DELETE FROM deliveries WHERE state = 'failed'")
+            try db.cachedStatement(sql: "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE state = 'failed')").execute()
+            try db.cachedStatement(sql: "DELETE FROM deliveries WHERE state = 'failed'").execute()
             return db.changesCount
         }
     }

@@ -65,11 +65,10 @@ extension Journal {
     }
 
     static func insert(_ event: CloudEvent, receivedAt: Date, in db: Database) throws -> Bool {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO events (source, id, type, subject, "time", received_at, body)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [event.source, event.id, event.type, event.subject, event.time,
                         receivedAt.timeIntervalSince1970,
                         String(decoding: event.structuredJSON(), as: UTF8.self)])
@@ -78,11 +77,10 @@ extension Journal {
 
     static func insert(_ delivery: Delivery, createdAt: Date, in db: Database) throws {
         let now = createdAt.timeIntervalSince1970
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO deliveries (\(deliveryColumns), created_at, updated_at, destination)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [delivery.id.rawValue, delivery.event.source, delivery.event.id, delivery.rule,
                         delivery.action, delivery.channel.rawValue, delivery.recipient,
                         delivery.notBefore.timeIntervalSince1970, delivery.state.rawValue,
@@ -92,8 +90,7 @@ extension Journal {
 
     static func insertAttempt(_ id: DeliveryID, at: Date, outcome: AttemptOutcome, code: String?,
                               message: String?, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO attempts (delivery_id, at, outcome, code, message) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO attempts (delivery_id, at, outcome, code, message) VALUES (?, ?, ?, ?, ?)").execute(
             arguments: [id.rawValue, at.timeIntervalSince1970, outcome.rawValue, code, message])
     }
 }

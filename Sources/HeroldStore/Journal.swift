@@ -137,46 +137,6 @@ public final class Journal: Sendable {
         }
     }
 
-    /// The server accepted it: `sent`, with the reply recorded as an attempt.
-    public func markSent(_ id: DeliveryID, at: Date, reply: String) async throws {
-        try await write("mark \(id) sent") { db in
-            try Self.update(id, in: db, sql: """
-                UPDATE deliveries SET state = 'sent', reason = NULL, sent_at = ?, updated_at = ? WHERE id = ?
-                """, arguments: [at.timeIntervalSince1970, at.timeIntervalSince1970, id.rawValue])
-            try Self.insertAttempt(id, at: at, outcome: .sent, code: nil, message: reply, in: db)
-        }
-    }
-
-    /// A permanent failure or out of lifetime: `failed` (a dead letter) with the reason.
-    public func markFailed(_ id: DeliveryID, failure: DeliveryFailure, at: Date) async throws {
-        try await write("mark \(id) failed") { db in
-            try Self.update(id, in: db, sql: """
-                UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?
-                """, arguments: [failure.description, at.timeIntervalSince1970, id.rawValue])
-            try Self.insertAttempt(id, at: at, outcome: .failed, code: failure.code, message: failure.message, in: db)
-        }
-    }
-
-    /// A transient failure: `deferred` until `until`, with the reason.
-    public func markDeferred(_ id: DeliveryID, failure: DeliveryFailure, until: Date, at: Date) async throws {
-        try await write("mark \(id) deferred") { db in
-            try Self.update(id, in: db, sql: """
-                UPDATE deliveries SET state = 'deferred', reason = ?, not_before = ?, updated_at = ? WHERE id = ?
-                """, arguments: [failure.description, until.timeIntervalSince1970, at.timeIntervalSince1970, id.rawValue])
-            try Self.insertAttempt(id, at: at, outcome: .deferred, code: failure.code, message: failure.message, in: db)
-        }
-    }
-
-    /// Cannot be built (template, address): `held` for an operator, with the reason.
-    /// Not an attempt: nothing was sent.
-    public func hold(_ id: DeliveryID, reason: String, at: Date = Date()) async throws {
-        try await write("hold \(id)") { db in
-            try Self.update(id, in: db, sql: """
-                UPDATE deliveries SET state = 'held', reason = ?, updated_at = ? WHERE id = ?
-                """, arguments: [reason, at.timeIntervalSince1970, id.rawValue])
-        }
-    }
-
     /// On start: deliveries left in flight by a crash go back to pending (at-least-once).
     /// Returns how many.
     public func recoverInflight() async throws -> Int {
@@ -266,7 +226,7 @@ public final class Journal: Sendable {
         }
     }
 
-    private static func update(_ id: DeliveryID, in db: Database, sql: String, arguments: StatementArguments) throws {
+    static func update(_ id: DeliveryID, in db: Database, sql: String, arguments: StatementArguments) throws {
         try db.execute(sql: sql, arguments: arguments)
         guard db.changesCount > 0 else {
             throw JournalError(kind: .notFound, file: "", operation: "", message: "no delivery \(id)")
