@@ -26,6 +26,7 @@ actor Dispatcher {
     /// Deliveries whose destination the config no longer has: claimed a few at a time so
     /// they fail with the reason.
     private var orphansInFlight = 0
+    private var lastOrphanCheck = Date.distantPast
     /// Longest idle sleep, in seconds: one indexed query per wake.
     static let idleCheck: Double = 5
     static let orphanLimit = 4
@@ -45,6 +46,7 @@ actor Dispatcher {
     /// and opens paused lanes: the operator has had the chance to fix what paused them.
     func replace(runtime: Runtime) async {
         self.runtime = runtime
+        lastOrphanCheck = .distantPast
         for (destination, health) in lanes where health.isPaused {
             lanes[destination]?.resume()
             logger.notice("destination resumed after reload", metadata: ["destination": "\(destination)"])
@@ -99,7 +101,13 @@ actor Dispatcher {
     private func claimDue() async -> [(Delivery, Date?)]? {
         let instant = now()
         let room = room(at: instant)
-        let others = Self.orphanLimit - orphansInFlight
+        // Deliveries of destinations the config no longer has: looked for once a minute (the
+        // query cannot use the destination index).
+        var others = 0
+        if instant.timeIntervalSince(lastOrphanCheck) >= 60 {
+            lastOrphanCheck = instant
+            others = Self.orphanLimit - orphansInFlight
+        }
         guard room.values.contains(where: { $0 > 0 }) || others > 0 else { return [] }
         let claim: JournalClaim
         do {

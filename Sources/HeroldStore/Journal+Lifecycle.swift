@@ -50,7 +50,9 @@ extension Journal {
     /// with a reason instead of waiting forever.
     public func claim(now: Date, limits: [Destination: Int], others: Int = 0,
                       lateness: Lateness = .never) async throws -> JournalClaim {
-        try await write("claim due deliveries") { db in
+        // No fsync: a claim lost to a power cut leaves the delivery due again, to be sent
+        // (again) with the same id — at-least-once, like a crash after the claim.
+        try await writeWithoutWaitingForDisk("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             for (destination, limit) in limits.sorted(by: { $0.key < $1.key }) where limit > 0 {
                 let rows = try Row.fetchAll(try db.cachedStatement(sql: """
