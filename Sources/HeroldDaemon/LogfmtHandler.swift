@@ -1,4 +1,5 @@
 import Foundation
+import HeroldCore
 import Logging
 import Synchronization
 
@@ -25,7 +26,7 @@ public struct LogfmtHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var line = ""
-        if timestamps { line += "time=\(ISO8601DateFormatter().string(from: Date())) " }
+        if timestamps { line += "time=\(RFC3339.format(Date())) " }
         line += "level=\(event.level) msg=\(Self.quote("\(event.message)"))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {

@@ -9,45 +9,45 @@ public enum QuotedPrintable {
         return lines.map(encodeLine).joined(separator: "\r\n")
     }
 
-    private static let hex = Array("0123456789ABCDEF")
-
-    private static func escaped<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        var out = ""
-        for byte in bytes {
-            out.append("=")
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
-        }
-        return out
-    }
-
     /// One logical line (no CR or LF) into one or more physical lines joined by soft breaks.
+    /// Tokens are ASCII, so lengths are counted in bytes as they are appended (linear time).
     private static func encodeLine(_ line: String) -> String {
         let scalars = Array(line.unicodeScalars)
-        var output = ""
-        var current = ""
+        var output: [UInt8] = []
+        output.reserveCapacity(line.utf8.count * 3 / 2 + 8)
+        var currentLength = 0
+        var token: [UInt8] = []
         for (index, scalar) in scalars.enumerated() {
             let isLast = index == scalars.count - 1
             // One token per scalar, so a soft break never falls inside a character's bytes.
-            var token: String
+            token.removeAll(keepingCapacity: true)
             switch scalar.value {
             case 0x20, 0x09:
                 // Whitespace at the end of a line would be stripped in transit.
-                token = isLast ? escaped([UInt8(scalar.value)]) : String(scalar)
+                if isLast { appendEscaped(UInt8(scalar.value), to: &token) } else { token.append(UInt8(scalar.value)) }
             case 33...60, 62...126:
-                token = String(scalar)
+                token.append(UInt8(scalar.value))
             default:
-                token = escaped(String(scalar).utf8)
+                for byte in String(scalar).utf8 { appendEscaped(byte, to: &token) }
             }
             let limit = isLast ? maxLineLength : maxLineLength - 1
-            if current.count + token.count > limit {
-                output += current + "=\r\n"
-                current = ""
+            if currentLength + token.count > limit {
+                output += Array("=\r\n".utf8)
+                currentLength = 0
             }
             // A dot opening a physical line is escaped so no SMTP hop can mistake it for the end.
-            if current.isEmpty && token == "." { token = "=2E" }
-            current += token
+            if currentLength == 0 && token == [0x2E] { token = Array("=2E".utf8) }
+            output += token
+            currentLength += token.count
         }
-        return output + current
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static let hexBytes = Array("0123456789ABCDEF".utf8)
+
+    private static func appendEscaped(_ byte: UInt8, to token: inout [UInt8]) {
+        token.append(0x3D)
+        token.append(hexBytes[Int(byte >> 4)])
+        token.append(hexBytes[Int(byte & 0x0F)])
     }
 }
