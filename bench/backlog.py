@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 
 import benchlib as b
@@ -73,11 +74,7 @@ def build(args, herold_bin, work):
         journal = b.Journal(herold.journal_path)
         cpu0 = herold.cpu_seconds()
         started = drop.go()
-        deadline = started + args.timeout
-        while sum(journal.counts().values()) < expected:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"backlog not built within {args.timeout} s: {journal.counts()}")
-            time.sleep(0.1)
+        b.wait_in_journal(journal, expected, os.path.join(site, "spool", "new"), args.timeout)
         seconds = time.monotonic() - started
         counts = journal.counts()
         journal.close()
@@ -112,17 +109,21 @@ def start_once(args, herold_bin, work, relay, with_backlog):
     try:
         cpu0 = herold.cpu_seconds()
         rss = []
-        status_running = None
+        # `herold status` runs beside the window (it may take longer than the window does).
+        status = {}
+        asker = threading.Timer(args.status_after, lambda: status.update(running=herold.command("status", "--json")))
+        asker.start()
         while time.monotonic() < ready + args.window:
             rss.append(herold.rss_mib())
-            if status_running is None and time.monotonic() >= ready + args.status_after:
-                status_running = herold.command("status", "--json")
             time.sleep(0.25)
         cpu = herold.cpu_seconds() - cpu0
         peak = herold.peak_rss_mib()
+        connections = relay.connections - before if hasattr(relay, "connections") else None
         journal = b.Journal(herold.journal_path)
         counts = journal.counts()
         journal.close()
+        asker.join()
+        status_running = status.get("running")
     finally:
         stopping = time.monotonic()
         code = herold.close()
@@ -135,7 +136,7 @@ def start_once(args, herold_bin, work, relay, with_backlog):
     return {"ready_s": herold.ready_seconds, "peak_rss_mib": peak, "rss_end_mib": rss[-1] if rss else None,
             "window_s": args.window, "cpu_s_in_window": cpu, "counts_at_end": counts,
             "deferred_in_window": counts.get("deferred", 0),
-            "relay_connections_in_window": (relay.connections - before) if hasattr(relay, "connections") else None,
+            "relay_connections_in_window": connections,
             "status_running_s": status_running[0], "status_running_rss_mib": status_running[2],
             "status_stopped_s": status_stopped[0], "status_stopped_rss_mib": status_stopped[2],
             "stop_s": stop_s, "exit_code": code}
@@ -191,6 +192,7 @@ def main():
             row("herold status while serving, wall", runs, "status_running_s", "s"),
             row("herold status while serving, peak RSS", runs, "status_running_rss_mib", "MiB"),
             row("herold status after stop, wall", runs, "status_stopped_s", "s"),
+            row("herold status after stop, peak RSS", runs, "status_stopped_rss_mib", "MiB"),
             row(f"herold CPU in {args.window:g} s, backlog", runs, "cpu_s_in_window", "s"),
             row(f"deliveries deferred in {args.window:g} s", runs, "deferred_in_window", "")]
     if args.relay == "down":

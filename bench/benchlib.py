@@ -464,6 +464,17 @@ class Journal:
         self.db.close()
 
 
+def wait_in_journal(journal, expected, spool_new, timeout):
+    """Polls until the journal holds `expected` deliveries and spool/new is empty (every file
+    removed after its commit); returns that moment (monotonic)."""
+    deadline = time.monotonic() + timeout
+    while sum(journal.counts().values()) < expected or os.listdir(spool_new):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not all {expected} deliveries in the journal within {timeout} s: {journal.counts()}")
+        time.sleep(0.02)
+    return time.monotonic()
+
+
 def wait_all_sent(journal, expected, timeout, poll=0.02, on_ingested=None):
     """Polls the journal until `expected` deliveries are sent. Returns (moment all were in the
     journal, moment all were sent), monotonic; raises on timeout or a failed/held delivery."""

@@ -9,11 +9,14 @@ Starts Postfix's smtp-sink and nginx (204) on 127.0.0.1, then, in every repetiti
   herold email, batch    the same with B events per spool file (a CloudEvents batch)
   curl --parallel-max 16 M POSTs to nginx                                       baseline, webhooks/s
   herold webhook, 1/file / batch                                                 as above, to nginx
+  herold ingest, 1/file / batch  N events (one email each) into the journal while the relay
+                         (another smtp-sink) is paused: events/s from spool to journal alone
 Each herold measurement is a fresh site and a fresh `herold serve` (waited for READY=1); the
 clock runs from the first rename into spool/new until the journal says every delivery is
 sent. Prints medians, ratios to the baseline of the same run, herold's CPU seconds and peak
 RSS, and writes everything to bench/results/run-*.json. With --perf it also records one
-`perf record -g` profile of an email run and a webhook run (bench/results/perf-*.txt).
+`perf record -g` profile of an email run and a webhook run (bench/results/perf-*.txt,
+and the perf-*.data beside them).
 """
 import argparse
 import json
@@ -62,12 +65,15 @@ class Bench:
         self.herold = b.herold_binary(args.herold)
         self.smtp = b.SmtpSink()
         self.nginx = b.Nginx()
+        self.paused = b.SmtpSink()
+        self.paused.pause()
         self.work = tempfile.mkdtemp(prefix="herold-bench-")
         self.count = 0
         self.message_bytes, self.body_file = self.sample_sizes()
 
     def close(self):
         self.smtp.close()
+        self.paused.close()
         self.nginx.close()
         if not self.args.keep:
             shutil.rmtree(self.work, ignore_errors=True)
@@ -124,20 +130,33 @@ class Bench:
 
     # ------------------------------------------------------------------- herold
 
+    def ingest_site(self):
+        """A site whose relay is a paused smtp-sink: one email per event, never sent."""
+        self.count += 1
+        root = os.path.join(self.work, f"site{self.count}")
+        return root, b.write_site(root, self.paused.url, {"hub": self.nginx.url}, RULES, recipient_count=1,
+                                  smtp_extra="  timeout: 3600\n", top_extra="shutdown_timeout: 1s\n")
+
     def herold_run(self, kind, per_file, perf=None):
-        events_n = self.args.deliveries // self.args.recipients if kind == "email" else self.args.deliveries
-        expected = events_n * (self.args.recipients if kind == "email" else 1)
-        root, config = self.site()
+        """`kind` email or webhook: until all are sent; ingest: until all are in the journal."""
+        per_event = self.args.recipients if kind == "email" else 1
+        events_n = self.args.deliveries // per_event
+        expected = events_n * per_event
+        root, config = self.ingest_site() if kind == "ingest" else self.site()
         herold = b.Herold(self.herold, config)
         try:
             stamp = b.now_rfc3339()
-            events = [b.event(i, f"bench.{kind}", f"r{self.count}", stamp) for i in range(events_n)]
+            type_ = "bench.email" if kind == "ingest" else f"bench.{kind}"
+            events = [b.event(i, type_, f"r{self.count}", stamp) for i in range(events_n)]
             drop = b.Drop(os.path.join(root, "spool"), events, per_file)
             journal = b.Journal(herold.journal_path)
             recorder = self.start_perf(herold.pid, perf) if perf else None
             cpu0, switches0 = herold.cpu_seconds(), herold.context_switches()
             started = drop.go()
-            ingested, done = b.wait_all_sent(journal, expected, self.args.timeout)
+            if kind == "ingest":
+                ingested = done = b.wait_in_journal(journal, expected, drop.new, self.args.timeout)
+            else:
+                ingested, done = b.wait_all_sent(journal, expected, self.args.timeout)
             cpu = herold.cpu_seconds() - cpu0
             switches = herold.context_switches() - switches0
             peak = herold.peak_rss_mib()
@@ -145,11 +164,13 @@ class Bench:
                 b.stop(recorder, signal.SIGINT)
             journal.close()
             status = json.loads(herold.command("status", "--json")[4])
-            if status["counts"].get("sent") != expected:
-                raise SystemExit(f"herold status says {status['counts']}, expected {expected} sent")
+            counts = status["counts"]
+            if sum(counts.values()) != expected or (kind != "ingest" and counts.get("sent") != expected):
+                raise SystemExit(f"herold status says {counts}, expected {expected} deliveries")
             wall = done - started
-            return {"deliveries": expected, "events": events_n, "files": drop.files, "seconds": wall,
-                    "rate": expected / wall, "in_journal_s": ingested - started, "drop_s": drop.seconds,
+            rate = (events_n if kind == "ingest" else expected) / wall
+            return {"deliveries": expected, "events": events_n, "files": drop.files, "seconds": wall, "rate": rate,
+                    "in_journal_s": ingested - started, "drop_s": drop.seconds,
                     "cpu_s": cpu, "cpu_ms_per_delivery": 1000 * cpu / expected, "peak_rss_mib": peak,
                     "context_switches_per_delivery": switches / expected, "ready_s": herold.ready_seconds}
         finally:
@@ -165,7 +186,7 @@ class Bench:
 
 
 MEASURES = ["smtp-source", "herold-email-file", "herold-email-batch",
-            "curl", "herold-webhook-file", "herold-webhook-batch"]
+            "curl", "herold-webhook-file", "herold-webhook-batch", "herold-ingest-file", "herold-ingest-batch"]
 BASELINE = {"herold-email-file": "smtp-source", "herold-email-batch": "smtp-source",
             "herold-webhook-file": "curl", "herold-webhook-batch": "curl"}
 
@@ -189,7 +210,8 @@ def summarise(runs, args):
     for name, m in medians.items():
         base = medians.get(BASELINE.get(name, ""), {}).get("rate")
         m["ratio_to_baseline"] = m["rate"] / base if base and name in BASELINE else None
-        unit = "emails/s" if "email" in name or name == "smtp-source" else "webhooks/s"
+        unit = ("events/s" if "ingest" in name else "emails/s" if "email" in name or name == "smtp-source"
+                else "webhooks/s")
         rates = [r["rate"] for r in runs[name]]
         rows.append([name, unit, len(rates), m["rate"], min(rates), max(rates), m["ratio_to_baseline"],
                      m["seconds"], m["cpu_s"], m.get("cpu_ms_per_delivery"), m["peak_rss_mib"],
@@ -227,7 +249,7 @@ def profile(bench):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     written = []
     for kind in ("email", "webhook"):
-        data = os.path.join(bench.work, f"perf-{kind}.data")
+        data = os.path.join(b.RESULTS, f"perf-{kind}-{stamp}.data")   # kept for `perf report -i`
         result = bench.herold_run(kind, 1, perf=data)
         report = os.path.join(b.RESULTS, f"perf-{kind}-{stamp}.txt")
         with open(report, "w") as f:
