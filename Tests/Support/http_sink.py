@@ -7,7 +7,8 @@
 
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds method, path, headers ([[name, value], ...] in order), body (text, UTF-8) and
-body_base64 and received_at (Unix time, float). --path-status, --path-delay and
+body_base64, received_at (Unix time, float) and peer_port (the client's TCP port: requests
+with the same port came over one kept-alive connection). --path-status, --path-delay and
 --path-retry-after override --status, --delay and --retry-after for one path; --path-status overrides the status for one path; --location is sent with 3xx
 answers; --retry-after is sent with every non-2xx answer.
 """
@@ -64,6 +65,7 @@ def main():
                 n = state["count"]
             record = {
                 "received_at": time.time(),
+                "peer_port": self.client_address[1],
                 "method": self.command,
                 "path": self.path,
                 "headers": [[k, v] for k, v in self.headers.items()],
