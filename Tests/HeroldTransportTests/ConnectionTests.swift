@@ -131,17 +131,25 @@ final class ConnectionTests: XCTestCase {
         }
     }
 
+    func webhook(to sink: Sink, _ n: Int) throws -> WebhookRequest {
+        try WebhookRequest.build(
+            url: "http://127.0.0.1:\(sink.port)/hook/\(n)?n=\(n)", secret: try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            id: DeliveryID(rawValue: "hd_keep000\(n)"), timestamp: Date(), contentType: "application/json",
+            body: Data(#"{"n":\#(n)}"#.utf8), allowPrivate: true)
+    }
+
+    func webhookSender() throws -> HTTPWebhookSender {
+        // Four engine threads, each with its own connection cache: an endpoint must stay on one.
+        HTTPWebhookSender(settings: HTTPSettings(connectTimeout: .seconds(2), totalTimeout: .seconds(5)),
+                          engine: try CurlEngine(threads: 4), logger: Logger(label: "test"))
+    }
+
     func testWebhooksToOneEndpointReuseOneKeptAliveConnection() async throws {
         let first = try Sink("http_sink.py"), second = try Sink("http_sink.py")
-        // Four engine threads, each with its own connection cache: an endpoint must stay on one.
-        let webhooks = HTTPWebhookSender(settings: HTTPSettings(connectTimeout: .seconds(2), totalTimeout: .seconds(5)),
-                                         engine: try CurlEngine(threads: 4), logger: Logger(label: "test"))
+        let webhooks = try webhookSender()
         for n in 1...6 {
             for sink in [first, second] {
-                let reply = try await webhooks.send(try WebhookRequest.build(
-                    url: "http://127.0.0.1:\(sink.port)/hook/\(n)?n=\(n)", secret: try WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-                    id: DeliveryID(rawValue: "hd_keep000\(n)"), timestamp: Date(), contentType: "application/json",
-                    body: Data(#"{"n":\#(n)}"#.utf8), allowPrivate: true))
+                let reply = try await webhooks.send(try webhook(to: sink, n))
                 XCTAssertEqual(reply, "HTTP 204")
             }
         }
@@ -151,6 +159,18 @@ final class ConnectionTests: XCTestCase {
             XCTAssertEqual(Set(records.compactMap { $0["peer_port"] as? Int }).count, 1,
                            "all six requests came over one connection: \(records.map { $0["peer_port"] ?? "-" })")
         }
+    }
+
+    func testAnEndpointThatClosedTheIdleConnectionGetsTheNextWebhookOnANewOne() async throws {
+        let sink = try Sink("http_sink.py", ["--idle-timeout", "1"])
+        let webhooks = try webhookSender()
+        let before = try await webhooks.send(try webhook(to: sink, 1))
+        try await Task.sleep(for: .seconds(3))  // the endpoint closes the kept-alive connection after 1 s
+        let after = try await webhooks.send(try webhook(to: sink, 2))
+        XCTAssertEqual([before, after], ["HTTP 204", "HTTP 204"], "no failure for a closed connection")
+        let ports = try sink.records().compactMap { $0["peer_port"] as? Int }
+        XCTAssertEqual(ports.count, 2)
+        XCTAssertNotEqual(ports.first, ports.last, "the second request came on a new connection")
     }
 }
 
