@@ -10,7 +10,6 @@ import Synchronization
 /// stall widens the window between a server's "250 OK" and the journal's record of it.
 public final class CurlEngine: Sendable {
     private let loops: [EngineShared]
-    private let counter = Atomic<UInt64>(0)
 
     /// Starts `threads` engine threads (each with its own multi handle and connection cache).
     public init(threads: Int = 4) throws(CurlError) {
@@ -50,17 +49,26 @@ public final class CurlEngine: Sendable {
         return try result.get()
     }
 
-    /// Mail to one relay always goes through the same thread, whose multi handle caches the
-    /// relay's connection, so many messages share one SMTP session; HTTP goes round robin.
+    /// Every transfer to one server (scheme, host and port) goes through the same thread, whose
+    /// multi handle caches that server's connections: many messages share one SMTP session, and
+    /// webhooks to one endpoint reuse kept-alive HTTP connections. (libcurl cannot share one
+    /// connection cache between threads safely, so the thread is chosen by the server.)
     private func loopIndex(for request: CurlRequest) -> Int {
-        switch request {
-        case .smtp(let transfer):
-            var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a: stable across runs, unlike hashValue
-            for byte in transfer.url.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-            return Int(hash % UInt64(loops.count))
-        case .httpPost:
-            return Int(counter.wrappingAdd(1, ordering: .relaxed).oldValue % UInt64(loops.count))
+        let url = switch request {
+        case .smtp(let transfer): transfer.url
+        case .httpPost(let post): post.url
         }
+        var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a: stable across runs, unlike hashValue
+        for byte in Self.origin(of: url).utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return Int(hash % UInt64(loops.count))
+    }
+
+    /// `scheme://authority` of a URL, lower-cased: what a cached connection is for.
+    static func origin(of url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url.lowercased() }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return (url[..<schemeEnd.upperBound] + authority).lowercased()
     }
 
     /// Stops the engine thread; transfers still running fail with code 42, later ones at once.

@@ -13,6 +13,11 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True when an SMTP transfer with a user name was stopped before `MAIL FROM` because the
     /// session did not log in (the server offered no AUTH): nothing was sent.
     public var notLoggedIn = false
+    /// True when an SMTP transfer ran on a cached connection the server had closed meanwhile (its
+    /// idle timeout) and failed before the server accepted anything of the message, `DATA`
+    /// unsent: nothing was delivered, so the transfer may be redone at once on a new
+    /// connection (`SMTPTransfer.freshConnection`).
+    public var staleConnection = false
 
     public init(code: Int, message: String, responseCode: Int = 0, serverReply: String? = nil,
                 refusedPeer: String? = nil, notLoggedIn: Bool = false) {

@@ -54,6 +54,11 @@ public struct SMTPTransfer: Sendable {
     /// The name sent in `EHLO`; nil lets libcurl send the machine's name. The `url` must then
     /// have no path (libcurl takes the EHLO name from the path).
     public var ehloName: String?
+    /// Open a new connection even if the cache holds one to this server (after a stale one failed).
+    public var freshConnection = false
+    /// A cached connection idle longer than this is closed instead of reused
+    /// (`CURLOPT_MAXAGE_CONN`, whole seconds, at least 1); nil keeps libcurl's 118 s.
+    public var maxIdle: Duration?
 
     public init(url: String, mailFrom: String, recipient: String, message: [UInt8], tls: TLS,
                 username: String? = nil, password: String? = nil, timeouts: CurlTimeouts = CurlTimeouts(),

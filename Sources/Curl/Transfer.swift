@@ -23,6 +23,8 @@ final class Transfer {
     private var allowPeer: (@Sendable (String) -> Bool)?
     private var refusedPeer: String?
     private var login = LoginWatch()
+    /// SMTP only: whether a failure was a cached connection the server had dropped.
+    private var session: StaleSession?
 
     static let userAgent = "herold/0.1"
     private static let maxReplyLines = 20
@@ -77,6 +79,7 @@ final class Transfer {
                             caFile: smtp.caFile)
         try Self.refuseControlCharacters(smtp.mailFrom, what: "envelope sender")
         try Self.refuseControlCharacters(smtp.recipient, what: "envelope recipient")
+        try configureConnection(smtp)
         try handle.set(CURLOPT_MAIL_FROM, "<\(smtp.mailFrom)>")
         try handle.set(CURLOPT_MAIL_RCPT, list: ["<\(smtp.recipient)>"])
         try handle.set(CURLOPT_USE_SSL, Int(smtp.tls == .none ? CURLUSESSL_NONE.rawValue : CURLUSESSL_ALL.rawValue))
@@ -112,6 +115,7 @@ final class Transfer {
                 transfer.received(replyBytes: bytes)
             } else if type == CURLINFO_HEADER_OUT {
                 transfer.login.sent(command: bytes)
+                transfer.session?.sent(command: bytes)
             }
             return 0
         })
@@ -123,6 +127,15 @@ final class Transfer {
             login.required = true
             try installPrerequest()
         }
+    }
+
+    /// Connection reuse: how long a cached session may idle, and whether to ignore the cache.
+    private func configureConnection(_ smtp: SMTPTransfer) throws(CurlError) {
+        session = StaleSession()
+        if let maxIdle = smtp.maxIdle {
+            try handle.set(CURLOPT_MAXAGE_CONN, max(1, Int(maxIdle.components.seconds)))
+        }
+        if smtp.freshConnection { try handle.set(CURLOPT_FRESH_CONNECT, 1) }
     }
 
     /// The URL with the EHLO name as its path (percent-encoded; libcurl decodes it).
@@ -240,6 +253,7 @@ final class Transfer {
             let utf8 = Array(line.utf8)
             lastReplyLineWasFinal = utf8.count <= 3 || utf8[3] != UInt8(ascii: "-")
             login.received(line: line, final: lastReplyLineWasFinal)
+            if lastReplyLineWasFinal { session?.received(finalReply: line) }
             if lastReplyLineWasFinal, let first = utf8.first, first == UInt8(ascii: "4") || first == UInt8(ascii: "5") {
                 lastErrorReply = replyLines
             }
@@ -270,6 +284,8 @@ final class Transfer {
                 error.notLoggedIn = true
                 error.message = login.refusal
             }
+            error.staleConnection = session?.isStale(code: error.code, responseCode: responseCode,
+                                                     newConnections: handle.info(long: CURLINFO_NUM_CONNECTS)) ?? false
             return .failure(error)
         }
         return .success(CurlResponse(responseCode: responseCode, headers: headers, body: body,

@@ -39,12 +39,7 @@ public struct HTTPWebhookSender: WebhookSender {
         logger[metadataKey: "delivery.id"] = "\(request.deliveryID)"
         logger.debug("sending webhook", metadata: ["webhook.host": "\(request.url.host)"])
 
-        let result: Result<CurlResponse, CurlError>
-        do {
-            result = .success(try await engine.perform(.httpPost(transfer)))
-        } catch {
-            result = .failure(error)
-        }
+        let result = await engine.result(of: .httpPost(transfer))
         if let failure = FailureClassifier.classify(result, protocol: .http, now: now()) {
             logger.debug("webhook not delivered", metadata: ["failure.code": "\(failure.code)"])
             throw failure

@@ -58,14 +58,10 @@ public struct SMTPSender: EmailSender {
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
         logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)", "smtp.ehlo": "\(settings.ehloName ?? "-")"])
 
-        let engine = self.engine
-        let request = CurlRequest.smtp(transfer)
-        let result: Result<CurlResponse, CurlError> = try await limiter.run { () async throws(DeliveryFailure) in
-            do throws(CurlError) {
-                return .success(try await engine.perform(request))
-            } catch {
-                return .failure(error)
-            }
+        transfer.maxIdle = settings.idleTimeout
+        let prepared = transfer, sessionLogger = logger
+        let result = try await limiter.run { () async throws(DeliveryFailure) in
+            await perform(prepared, logger: sessionLogger)
         }
         if let failure = FailureClassifier.classify(result, protocol: .smtp, now: Date()) {
             logger.debug("email not sent", metadata: ["failure.code": "\(failure.code)"])
@@ -74,5 +70,18 @@ public struct SMTPSender: EmailSender {
         let response = try? result.get()
         let reply = response?.serverReply?.split(separator: "\n").last.map(String.init)
         return reply ?? "SMTP \(response?.responseCode ?? 250)"
+    }
+
+    /// One transfer; if it met a session the relay had dropped meanwhile (idle timeout) before
+    /// anything of the message was accepted, once more at once on a new connection. The caller
+    /// sees only the final result: no attempt is counted and nothing is deferred for a reconnect.
+    private func perform(_ transfer: SMTPTransfer, logger: Logger) async -> Result<CurlResponse, CurlError> {
+        let first = await engine.result(of: .smtp(transfer))
+        guard case .failure(let error) = first, error.staleConnection else { return first }
+        logger.info("the relay had closed the idle session; sending on a new connection",
+                    metadata: ["curl.code": "\(error.code)", "smtp.reply": "\(error.serverReply ?? "-")"])
+        var fresh = transfer
+        fresh.freshConnection = true
+        return await engine.result(of: .smtp(fresh))
     }
 }

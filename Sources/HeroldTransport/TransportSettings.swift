@@ -34,6 +34,10 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
     public var maxConnections = 1
     /// The name sent in `EHLO` (a FQDN or an address literal); nil lets libcurl send the machine's name.
     public var ehloName: String?
+    /// A session idle longer than this is closed, not reused, so herold never talks into a
+    /// session the relay has already dropped (many relays drop idle sessions after 60 s,
+    /// Postfix after 300 s). Whole seconds; default 50 s.
+    public var idleTimeout: Duration = .seconds(50)
 
     public init(url: String, tls: TLSMode, username: String? = nil, password: String? = nil,
                 connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),

@@ -4,12 +4,15 @@
     python3 http_sink.py --port 0 --dir DIR [--status 204] [--delay SECONDS]
                          [--path-status /PATH=CODE] [--location URL] [--retry-after VALUE]
                          [--path-delay /PATH=SECONDS] [--path-retry-after /PATH=VALUE]
+                         [--idle-timeout SECONDS]
 
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds method, path, headers ([[name, value], ...] in order), body (text, UTF-8) and
-body_base64 and received_at (Unix time, float). --path-status, --path-delay and
+body_base64, received_at (Unix time, float) and peer_port (the client's TCP port: requests
+with the same port came over one kept-alive connection). --path-status, --path-delay and
 --path-retry-after override --status, --delay and --retry-after for one path; --path-status overrides the status for one path; --location is sent with 3xx
-answers; --retry-after is sent with every non-2xx answer.
+answers; --retry-after is sent with every non-2xx answer. --idle-timeout closes a kept-alive
+connection that waited that long for its next request (as nginx's keepalive_timeout does).
 """
 import argparse
 import base64
@@ -32,6 +35,7 @@ def main():
     parser.add_argument("--retry-after")
     parser.add_argument("--path-delay", action="append", metavar="/PATH=SECONDS")
     parser.add_argument("--path-retry-after", action="append", metavar="/PATH=VALUE")
+    parser.add_argument("--idle-timeout", type=float, help="close a kept-alive connection idle this long")
     args = parser.parse_args()
     # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
     # exec; unblock so "terminate" works, and exit at once on SIGTERM.
@@ -55,6 +59,7 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = args.idle_timeout  # None: wait for the next request as long as the client likes
 
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
@@ -64,6 +69,7 @@ def main():
                 n = state["count"]
             record = {
                 "received_at": time.time(),
+                "peer_port": self.client_address[1],
                 "method": self.command,
                 "path": self.path,
                 "headers": [[k, v] for k, v in self.headers.items()],

@@ -3,8 +3,9 @@
 
     python3 smtp_sink.py --port 0 --dir DIR [--fail-rcpt ADDR=CODE] [--fail-data ADDR=CODE]
                          [--fail-mail ADDR=CODE] [--auth USER:PASSWORD] [--xoauth2 USER:TOKEN]
-                         [--data-delay SECONDS] [--drop-after-rcpt ADDR]
+                         [--data-delay SECONDS] [--drop-after-rcpt ADDR] [--drop-after-data ADDR]
                          [--starttls CERT KEY | --tls CERT KEY] [--auth-require-tls] [--no-auth]
+                         [--idle-timeout SECONDS]
 
 --starttls CERT KEY offers STARTTLS and refuses every command but EHLO/NOOP/QUIT before it;
 --tls CERT KEY speaks TLS from the first byte (smtps). --auth-require-tls offers AUTH only
@@ -15,6 +16,13 @@ Every EHLO, AUTH and MAIL is also appended to DIR/events.jsonl as one JSON objec
 {"event": "EHLO", "name", "tls", "auth_offered"}, {"event": "AUTH", "user", "ok", "tls"},
 {"event": "MAIL", "from", "tls", "authenticated"}.
 --drop-after-rcpt ADDR closes the connection without a reply when RCPT TO names ADDR.
+--drop-after-data ADDR reads the whole message for ADDR, then closes the connection without
+answering the final dot (the client cannot know whether it was taken); each such message is
+appended to events.jsonl as {"event": "DATA_DROPPED", "rcpt_tos"} and not saved.
+--idle-timeout SECONDS closes a session that sent no command for that long the way Postfix
+does (smtpd_timeout): "421 4.4.2 ... timeout exceeded", then close; each such close is
+appended to events.jsonl as {"event": "IDLE_CLOSE", "peer_port", "tls"}. Without it aiosmtpd
+closes silently after 300 s.
 Binds 127.0.0.1 only and prints "READY <port>" once listening (port 0 picks a free port).
 N.json holds mail_from, rcpt_tos, helo (the EHLO name) and the message parsed with email.policy.default:
 subject, from, to, message_id, date, content_type, body (text/plain part, and body_lf with
@@ -92,6 +100,23 @@ def describe(raw):
     }
 
 
+class SinkSMTP(SMTP):
+    """aiosmtpd's server; with an idle timeout it says goodbye as Postfix does before closing."""
+
+    def __init__(self, handler, idle_timeout=None, **kwargs):
+        if idle_timeout:
+            kwargs["timeout"] = idle_timeout
+        super().__init__(handler, **kwargs)
+        self.idle_timeout = idle_timeout
+
+    def _timeout_cb(self):
+        if self.idle_timeout and self.transport is not None:
+            peer = self.session.peer[1] if isinstance(self.session.peer, tuple) else None
+            self.event_handler.event({"event": "IDLE_CLOSE", "peer_port": peer, "tls": over_tls(self)})
+            self.transport.write(b"421 4.4.2 sink.test Error: timeout exceeded\r\n")
+        super()._timeout_cb()
+
+
 def over_tls(server):
     transport = server.transport
     return transport is not None and transport.get_extra_info("ssl_object") is not None
@@ -99,11 +124,12 @@ def over_tls(server):
 
 class Handler:
     def __init__(self, directory, fail_mail, fail_rcpt, fail_data, data_delay, drop_after_rcpt=(), xoauth2=None,
-                 offer_auth=True):
+                 offer_auth=True, drop_after_data=()):
         self.xoauth2 = xoauth2
         self.offer_auth = offer_auth
         self.directory = directory
         self.drop_after_rcpt = {a.lower() for a in drop_after_rcpt}
+        self.drop_after_data = {a.lower() for a in drop_after_data}
         self.fail_mail = fail_mail
         self.fail_rcpt = fail_rcpt
         self.fail_data = fail_data
@@ -182,6 +208,10 @@ class Handler:
             code = self.fail_data.get(rcpt.lower())
             if code:
                 return reply(code, "DATA")
+        if any(rcpt.lower() in self.drop_after_data for rcpt in envelope.rcpt_tos):
+            self.event({"event": "DATA_DROPPED", "rcpt_tos": envelope.rcpt_tos})
+            server.transport.abort()
+            return "421 4.3.0 gone"
         raw = envelope.original_content or envelope.content
         with self.lock:
             self.count += 1
@@ -216,6 +246,7 @@ def main():
     parser.add_argument("--fail-data", action="append", metavar="ADDR=CODE")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="require AUTH (PLAIN/LOGIN, no TLS needed)")
     parser.add_argument("--drop-after-rcpt", action="append", metavar="ADDR", default=[])
+    parser.add_argument("--drop-after-data", action="append", metavar="ADDR", default=[])
     parser.add_argument("--xoauth2", metavar="USER:TOKEN", help="require AUTH XOAUTH2 with this bearer token")
     parser.add_argument("--data-delay", type=float, default=0.0, help="seconds to wait before answering DATA")
     security = parser.add_mutually_exclusive_group()
@@ -223,6 +254,8 @@ def main():
     security.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="implicit TLS from the first byte")
     parser.add_argument("--auth-require-tls", action="store_true", help="offer AUTH only after STARTTLS")
     parser.add_argument("--no-auth", action="store_true", help="never offer AUTH")
+    parser.add_argument("--idle-timeout", type=float, metavar="SECONDS",
+                        help="close a session idle this long with 421, as Postfix's smtpd_timeout does")
     args = parser.parse_args()
     # A parent that blocks signals (a Swift test runner's thread) passes the mask on through
     # exec; unblock so "terminate" works, and exit at once on SIGTERM.
@@ -232,7 +265,7 @@ def main():
 
     handler = Handler(args.dir, parse_codes(args.fail_mail), parse_codes(args.fail_rcpt),
                       parse_codes(args.fail_data), args.data_delay, args.drop_after_rcpt, args.xoauth2,
-                      offer_auth=not args.no_auth)
+                      offer_auth=not args.no_auth, drop_after_data=args.drop_after_data)
     smtp_kwargs = {"enable_SMTPUTF8": True}
     if args.auth:
         user, _, password = args.auth.partition(":")
@@ -266,7 +299,7 @@ def main():
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = loop.run_until_complete(
-        loop.create_server(lambda: SMTP(handler, hostname="sink.test", **smtp_kwargs), host="127.0.0.1", port=args.port,
+        loop.create_server(lambda: SinkSMTP(handler, args.idle_timeout, hostname="sink.test", **smtp_kwargs), host="127.0.0.1", port=args.port,
                            ssl=implicit))
     port = server.sockets[0].getsockname()[1]
     print(f"READY {port}", flush=True)
