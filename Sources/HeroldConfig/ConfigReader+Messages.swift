@@ -3,7 +3,7 @@ import HeroldCore
 import Yams
 
 extension ConfigReader {
-    static let smtpMessageKeys = ["auth", "token_file", "reply_to", "sender", "max_connections"]
+    static let smtpMessageKeys = ["auth", "token_file", "reply_to", "sender", "max_connections", "idle_timeout"]
     static let webhookMessageKeys = ["headers", "previous_secret_file", "max_connections"]
 
     /// `auth`, `token_file`, `reply_to`, `sender`; false when one of them is wrong.
@@ -11,6 +11,9 @@ extension ConfigReader {
         var ok = true
         if let node = smtp["max_connections"] {
             if let value = int(node, at: "smtp.max_connections", in: 1...50) { config.maxConnections = value } else { ok = false }
+        }
+        if let node = smtp["idle_timeout"] {
+            if let value = duration(node, at: "smtp.idle_timeout", in: 1...3600) { config.idleTimeout = Int(value) } else { ok = false }
         }
         if let authNode = smtp["auth"], let text = string(authNode, at: "smtp.auth") {
             if let auth = SMTPAuth(rawValue: text.lowercased()) {

@@ -118,6 +118,9 @@ public struct SMTPConfig: Sendable, Equatable {
     public var sender: Mailbox?
     /// SMTP sessions used at once (`max_connections`, default 1): messages wait and reuse them.
     public var maxConnections = 1
+    /// A cached session idle longer than this (`idle_timeout`, default 50 s) is closed, not
+    /// reused: below the 60 s many relays allow.
+    public var idleTimeout = 50
     /// The EHLO name (`helo:`, a FQDN or an address literal); nil: the machine's name when it is
     /// fully qualified, else the domain of `from`.
     public var helo: String?

@@ -15,6 +15,7 @@ extension Runtime {
             connectTimeout: .seconds(smtp.connectTimeout), totalTimeout: .seconds(smtp.timeout),
             caFile: smtp.caFile?.path)
         settings.ehloName = smtp.helo ?? EHLOName.fallback(hostName: machineName(), sender: smtp.from)
+        settings.idleTimeout = .seconds(smtp.idleTimeout)
         applyAuth(smtp, to: &settings)
         return settings
     }
