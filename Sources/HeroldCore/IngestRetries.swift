@@ -11,6 +11,9 @@ public enum IngestFailure: Sendable, Equatable {
     /// The journal cannot take any event now (full disk, busy, I/O error): ingest pauses
     /// as a whole and every file stays in `new/`.
     case journalDown(String)
+    /// The state disk is full: as `journalDown`, and the space kept in reserve is freed so
+    /// the outcomes of deliveries already journaled can still be recorded.
+    case noSpace(String)
 }
 
 /// The ingest loop's memory of files it had to leave for later and of a journal outage:
@@ -79,7 +82,7 @@ public struct IngestRetries: Sendable {
     public mutating func failed(_ name: String, _ failure: IngestFailure, now: Date) -> Decision {
         var entry = waiting[name] ?? Waiting(tries: 0, refusals: 0, next: now, reason: "")
         switch failure {
-        case .journalDown(let reason):
+        case .journalDown(let reason), .noSpace(let reason):
             let firstNotice = outage == nil
             outage = Outage(since: outage?.since ?? now, next: now.addingTimeInterval(policy.probeEvery), reason: reason)
             return .paused(next: now.addingTimeInterval(policy.probeEvery), firstNotice: firstNotice)

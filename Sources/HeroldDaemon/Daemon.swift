@@ -81,7 +81,7 @@ public struct Daemon: Sendable {
         }
         let watchingLine = "watching \(spool.new.path)"
         let loop = IngestLoop(
-            spool: spool, ingestor: ingestor, logger: logger, now: now,
+            spool: spool, ingestor: ingestor, reserve: StateReserve(state: config.state), logger: logger, now: now,
             runtime: { current.withLock { $0 } },
             isStopping: { stopping.load(ordering: .relaxed) },
             accepted: { doorbell.ring() },

@@ -17,7 +17,8 @@ extension IngestLoop {
                 state.retries.settled(name, journalWrote: false)
             }
         case .paused(_, let firstNotice):
-            guard firstNotice, case .journalDown(let reason) = failure else { return }
+            if case .noSpace = failure { reserve.release() }
+            guard firstNotice, let reason = failure.outageReason else { return }
             logger.error("the journal cannot take events: ingest paused; files stay in spool/new, deliveries already journaled go on, ingest resumes by itself", metadata: [
                 "error": "\(reason)", "retry_every": "\(Int(policy.probeEvery))s",
             ])
@@ -41,7 +42,7 @@ extension IngestLoop {
             logger.error("the journal refused the file's events; it stays in spool/new and is tried again, then rejected", metadata: [
                 "error": "\(reason)", "tries": "\(tries) of \(policy.refusals)", "next_try": "\(RFC3339.format(next))",
             ])
-        case .journalDown:
+        case .journalDown, .noSpace:
             break
         }
     }
@@ -59,5 +60,15 @@ extension IngestLoop {
             parts.append("\(count) spool file(s) waiting in new/ (next try \(next))")
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+}
+
+extension IngestFailure {
+    /// What stopped the journal, for an outage.
+    var outageReason: String? {
+        switch self {
+        case .journalDown(let reason), .noSpace(let reason): return reason
+        case .unreadable, .refused: return nil
+        }
     }
 }

@@ -10,6 +10,7 @@ import Logging
 struct IngestLoop: Sendable {
     let spool: Spool
     let ingestor: Ingestor
+    let reserve: StateReserve
     let logger: Logger
     let now: @Sendable () -> Date
     let runtime: @Sendable () -> Runtime
@@ -52,6 +53,7 @@ struct IngestLoop: Sendable {
             timer.cancel()
         }
         var state = State(retries: IngestRetries(policy: policy))
+        _ = reserve.ensure()
         await scan(&state)
         ready()
         finishPass(&state, timer: timer)
@@ -94,6 +96,11 @@ struct IngestLoop: Sendable {
     /// Ingests `name` unless it waits out a delay (or the journal is down).
     private func attempt(_ name: String, _ state: inout State) async {
         guard state.retries.isDue(name, now: now()) else { return }
+        if state.retries.outage != nil, !reserve.ensure() {
+            // Still no room on the state disk: stay paused without trying the journal.
+            _ = state.retries.failed(name, .noSpace("no room for the reserve on the state disk"), now: now())
+            return
+        }
         switch await ingestor.ingest(name, runtime: runtime()) {
         case .accepted(let new, _, let deliveries):
             if deliveries > 0 { accepted() }

@@ -129,6 +129,7 @@ struct Ingestor: Sendable {
     /// (a constraint, a value it cannot hold); busy, full, I/O and damage stop all ingest.
     static func failure(journal error: any Error) -> IngestFailure {
         guard let error = error as? JournalError else { return .journalDown("\(error)") }
+        if error.isDiskFull { return .noSpace(error.description) }
         switch error.kind {
         case .transient, .corrupt: return .journalDown(error.description)
         case .invalid, .notFound: return .refused(error.description)

@@ -58,8 +58,9 @@ final class IngestRetriesTests: XCTestCase {
         XCTAssertEqual(book.settled("b.json", journalWrote: true)?.since, t0)
         XCTAssertNil(book.outage)
         XCTAssertTrue(book.isDue("a.json", now: t0.addingTimeInterval(6)))
-        XCTAssertEqual(book.failed("a.json", .journalDown("SQLITE_IOERR"), now: t0.addingTimeInterval(7)),
+        XCTAssertEqual(book.failed("a.json", .noSpace("SQLITE_FULL"), now: t0.addingTimeInterval(7)),
                        .paused(next: t0.addingTimeInterval(12), firstNotice: true), "a new outage is noticed again")
+        XCTAssertEqual(book.outage?.reason, "SQLITE_FULL")
     }
 
     func testManyFailingFilesGiveOneNextWakeAndForgottenFilesDrop() {
