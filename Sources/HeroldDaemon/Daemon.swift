@@ -86,7 +86,7 @@ public struct Daemon: Sendable {
         let sources = installSignalHandlers(signalInput)
         defer { sources.forEach { $0.cancel() } }
 
-        // Ingest: watcher signals plus our own rescans (retries, and a periodic scan as the truth).
+        // Ingest: watcher signals; the loop adds its own rescans (retries, and a periodic scan as the truth).
         let (spoolSignals, spoolInput) = AsyncStream.makeStream(of: SpoolSignal.self)
         let forwarder = Task {
             for await signal in watcher.signals { spoolInput.yield(signal) }
@@ -95,24 +95,14 @@ public struct Daemon: Sendable {
             // and let systemd's Restart=on-failure start herold, which checks the folders anew.
             if let failure = watcher.failure { signalInput.yield(.spoolLost(failure)) }
         }
-        let periodic = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(300))
-                spoolInput.yield(.rescan)
-            }
-        }
+        let watchingLine = "watching \(spool.new.path)"
         let loop = IngestLoop(
-            spool: spool, ingestor: ingestor, logger: logger,
+            spool: spool, ingestor: ingestor, reserve: StateReserve(state: config.state), logger: logger, now: now,
             runtime: { current.withLock { $0 } },
             isStopping: { stopping.load(ordering: .relaxed) },
             accepted: { doorbell.ring() },
-            retryLater: {
-                Task {
-                    try? await Task.sleep(for: .seconds(5))
-                    spoolInput.yield(.rescan)
-                }
-            })
-        let readyLine = "READY=1\nSTATUS=watching \(spool.new.path)"
+            status: { notifier.notify("STATUS=" + ($0.map { "\(watchingLine); \($0)" } ?? watchingLine)) })
+        let readyLine = "READY=1\nSTATUS=\(watchingLine)"
         let ingest = Task {
             await loop.run(signals: spoolSignals) {
                 notifier.notify(readyLine)
@@ -157,7 +147,6 @@ public struct Daemon: Sendable {
                 notifier.notify("STOPPING=1")
                 stopping.store(true, ordering: .relaxed)
                 watcher.stop()
-                periodic.cancel()
                 spoolInput.finish()
                 doorbell.ring()
                 calendarBell.ring()

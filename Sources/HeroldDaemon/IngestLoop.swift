@@ -1,51 +1,127 @@
 import Foundation
+import HeroldCore
 import HeroldSpool
 import Logging
 
 /// Feeds the ingestor: a scan of `new/` first (files that came while herold was down),
-/// then every file the watcher reports; a rescan whenever asked.
+/// then every file the watcher reports, a rescan when the watcher asks and every 5 minutes
+/// as the truth, and the retries of files left for later. Retries go through one timer
+/// (`RetryTimer`): however many files fail, one rescan at most is pending.
 struct IngestLoop: Sendable {
     let spool: Spool
     let ingestor: Ingestor
+    let reserve: StateReserve
     let logger: Logger
+    let now: @Sendable () -> Date
     let runtime: @Sendable () -> Runtime
     let isStopping: @Sendable () -> Bool
     /// Called after an event with deliveries was recorded.
     let accepted: @Sendable () -> Void
-    /// Called when a file had to be left for later (I/O or journal trouble).
-    let retryLater: @Sendable () -> Void
+    /// Told, on change only, what ingest waits for (a journal outage, files left for
+    /// later), or nil when nothing.
+    let status: @Sendable (String?) -> Void
+    var policy = IngestRetries.Policy()
+    var periodicRescan: Duration = .seconds(300)
+
+    /// What the loop keeps between passes.
+    struct State {
+        var retries: IngestRetries
+        /// Set while `new/` cannot be listed: when to try again.
+        var listingRetry: Date?
+        var lastStatus: String?
+    }
+
+    private enum Wake: Sendable { case spool(SpoolSignal), retry, periodic }
 
     func run(signals: AsyncStream<SpoolSignal>, ready: @Sendable () -> Void) async {
-        await scan()
-        ready()
-        for await signal in signals {
-            if isStopping() { break }
-            switch signal {
-            case .file(let name): await handle(name)
-            case .rescan: await scan()
+        let (wakes, input) = AsyncStream.makeStream(of: Wake.self)
+        let forwarder = Task {
+            for await signal in signals { input.yield(.spool(signal)) }
+            input.finish()
+        }
+        let every = periodicRescan
+        let periodic = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: every)
+                input.yield(.periodic)
             }
+        }
+        let timer = RetryTimer(now: now) { input.yield(.retry) }
+        defer {
+            forwarder.cancel()
+            periodic.cancel()
+            timer.cancel()
+        }
+        var state = State(retries: IngestRetries(policy: policy))
+        _ = reserve.ensure()
+        await scan(&state)
+        ready()
+        finishPass(&state, timer: timer)
+        for await wake in wakes {
+            if isStopping() { break }
+            switch wake {
+            case .spool(.file(let name)): await attempt(name, &state)
+            case .retry:
+                timer.began()
+                await scan(&state)
+            case .spool(.rescan), .periodic: await scan(&state)
+            }
+            finishPass(&state, timer: timer)
         }
     }
 
-    private func scan() async {
+    private func scan(_ state: inout State) async {
         let names: [String]
         do {
             names = try spool.listNew()
         } catch {
-            logger.error("cannot list spool/new", metadata: ["error": "\(error)"])
-            retryLater()
+            if state.listingRetry == nil {
+                logger.error("cannot list spool/new; trying again until it works", metadata: [
+                    "error": "\(error)", "retry_every": "\(Int(policy.probeEvery))s",
+                ])
+            }
+            state.listingRetry = now().addingTimeInterval(policy.probeEvery)
             return
         }
+        if state.listingRetry != nil {
+            logger.notice("spool/new can be listed again")
+            state.listingRetry = nil
+        }
+        state.retries.keepOnly(Set(names))
         for name in names where !isStopping() {
-            await handle(name)
+            await attempt(name, &state)
         }
     }
 
-    private func handle(_ name: String) async {
+    /// Ingests `name` unless it waits out a delay (or the journal is down).
+    private func attempt(_ name: String, _ state: inout State) async {
+        guard state.retries.isDue(name, now: now()) else { return }
+        if state.retries.outage != nil, !reserve.ensure() {
+            // Still no room on the state disk: stay paused without trying the journal.
+            _ = state.retries.failed(name, .noSpace("no room for the reserve on the state disk"), now: now())
+            return
+        }
         switch await ingestor.ingest(name, runtime: runtime()) {
-        case .accepted(_, _, let deliveries) where deliveries > 0: accepted()
-        case .retryLater: retryLater()
-        default: break
+        case .accepted(let new, _, let deliveries):
+            if deliveries > 0 { accepted() }
+            settle(name, journalWrote: new > 0, &state)
+        case .rejected, .gone:
+            settle(name, journalWrote: false, &state)
+        case .failed(let failure):
+            var logger = logger
+            logger[metadataKey: "spool.file"] = "\(name)"
+            failed(name, failure, logger: logger, &state)
+        }
+    }
+
+    /// Arms the retry timer for whatever waits, and reports a changed status.
+    private func finishPass(_ state: inout State, timer: RetryTimer) {
+        let wakes = [state.retries.nextWake, state.listingRetry].compactMap { $0 }
+        if let next = wakes.min() { timer.request(at: next) }
+        let text = Self.statusText(state)
+        if text != state.lastStatus {
+            state.lastStatus = text
+            status(text)
         }
     }
 }
