@@ -79,8 +79,9 @@ public struct Daemon: Sendable {
         let current = Mutex(runtime)
         let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now)
         let watchdog = Watchdog(environment: environment, notifier: notifier)
+        let reserve = StateReserve(state: config.state)
         let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
-                                    watchdog: watchdog)
+                                    watchdog: watchdog, onDiskFull: { reserve.release() })
 
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
         let sources = installSignalHandlers(signalInput)
@@ -97,7 +98,7 @@ public struct Daemon: Sendable {
         }
         let watchingLine = "watching \(spool.new.path)"
         let loop = IngestLoop(
-            spool: spool, ingestor: ingestor, reserve: StateReserve(state: config.state), logger: logger, now: now,
+            spool: spool, ingestor: ingestor, reserve: reserve, logger: logger, now: now,
             runtime: { current.withLock { $0 } },
             isStopping: { stopping.load(ordering: .relaxed) },
             accepted: { doorbell.ring() },

@@ -32,14 +32,15 @@ actor Dispatcher {
     static let orphanLimit = 4
 
     init(journal: any DeliveryJournal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
-         now: @escaping @Sendable () -> Date, watchdog: Watchdog? = nil) {
+         now: @escaping @Sendable () -> Date, watchdog: Watchdog? = nil,
+         onDiskFull: @escaping @Sendable () -> Void = {}) {
         self.journal = journal
         self.runtime = runtime
         self.doorbell = doorbell
         self.logger = logger
         self.now = now
         self.watchdog = watchdog
-        self.recorder = OutcomeRecorder(journal: journal, logger: logger)
+        self.recorder = OutcomeRecorder(journal: journal, logger: logger, onDiskFull: onDiskFull)
     }
 
     /// Uses a new config for the deliveries that follow (endpoints, relay, secrets, backoff)
