@@ -24,7 +24,8 @@ command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps is missing: apt-get
 command -v strip >/dev/null || fail "strip is missing: apt-get install binutils"
 
 # 1. The binary, Swift runtime inside. ----------------------------------------------------
-build=(swift build -c release --static-swift-stdlib)
+# BIND_NOW (with the default RELRO): the GOT is read-only once herold runs.
+build=(swift build -c release --static-swift-stdlib -Xlinker -z -Xlinker now)
 "${build[@]}" --product herold >&2
 bin="$("${build[@]}" --show-bin-path)/herold"
 [ -x "$bin" ] || fail "$bin was not built"
@@ -56,6 +57,7 @@ install -D -m 0644 systemd/herold.tmpfiles "$root/usr/lib/tmpfiles.d/herold.conf
 
 install -d "$examples"
 install -m 0644 "$pkg/copyright" "$doc/copyright"
+install -D -m 0644 "$pkg/lintian-overrides" "$root/usr/share/lintian/overrides/herold"
 gzip -9n < README.md > "$doc/README.md.gz"
 gzip -9n < "$pkg/changelog" > "$doc/changelog.Debian.gz"
 install -m 0644 Config/herold.yaml "$examples/herold.yaml"
@@ -110,7 +112,14 @@ trap 'rm -rf "$manual"' EXIT
     --date "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)" --section 1 \
     --authors "herold maintainers <herold@rops.example.org>" >&2
 [ -f "$manual/herold.1" ] || fail "generate-manual wrote no herold.1"
-gzip -9n < "$manual/herold.1" > "$man/herold.1.gz"
+# Add the package's files and pointers before the generated EXIT STATUS and AUTHORS sections.
+awk -v files="$pkg/man-files.mdoc" -v see="$pkg/man-see-also.mdoc" '
+    function insert(f,  line) { while ((getline line < f) > 0) print line; close(f) }
+    /^\.Sh "EXIT STATUS"/ { insert(files) }
+    /^\.Sh AUTHORS/ { insert(see) }
+    { print }' "$manual/herold.1" > "$manual/herold.1.full"
+grep -q '^\.Sh FILES' "$manual/herold.1.full" || fail "generate-manual's page has no EXIT STATUS section to put FILES before"
+gzip -9n < "$manual/herold.1.full" > "$man/herold.1.gz"
 
 # 3. Control files. -------------------------------------------------------------------------
 install -d "$root/DEBIAN"

@@ -92,10 +92,12 @@ step "herold serve as herold, under MemoryDenyWriteExecute's rules, delivers an 
 compiler=cc
 command -v cc >/dev/null || compiler=clang      # Swift's own clang compiles C too
 "$compiler" -O2 -o "$work/mdwx-exec" packaging/ci/mdwx-exec.c
-(cd / && exec runuser -u herold -- "$work/mdwx-exec" /usr/bin/herold serve --config /etc/herold/herold.yaml) \
+# setpriv execs (runuser would fork and stand between the signal and herold).
+as_herold=(setpriv --reuid=herold --regid=herold --init-groups --)
+(cd / && exec "${as_herold[@]}" "$work/mdwx-exec" /usr/bin/herold serve --config /etc/herold/herold.yaml) \
     > "$work/serve.log" 2>&1 &
 serve=$!
-(cd / && runuser -u herold -- herold enqueue --config /etc/herold/herold.yaml \
+(cd / && "${as_herold[@]}" herold enqueue --config /etc/herold/herold.yaml \
     /usr/share/doc/herold/examples/events/laureaci-przeciw-przemocy.json)
 mail=0 hooks=0
 for _ in $(seq 1 120); do
