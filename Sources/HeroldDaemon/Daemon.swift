@@ -84,8 +84,13 @@ public struct Daemon: Sendable {
                                     watchdog: watchdog, onDiskFull: { reserve.release() })
 
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
-        let sources = installSignalHandlers(signalInput)
-        defer { sources.forEach { $0.cancel() } }
+        let rawSignals = SignalPipe.install()
+        let signalForwarder = Task {
+            for await number in rawSignals {
+                signalInput.yield(number == SIGHUP ? .reload : .terminate(number))
+            }
+        }
+        defer { signalForwarder.cancel() }
 
         // Ingest: watcher signals; the loop adds its own rescans (retries, and a periodic scan as the truth).
         let (spoolSignals, spoolInput) = AsyncStream.makeStream(of: SpoolSignal.self)
@@ -192,17 +197,5 @@ public struct Daemon: Sendable {
             throw .io(path: state.path, message: "\(error.localizedDescription)")
         }
         return try StateLock(directory: state)
-    }
-
-    private func installSignalHandlers(_ input: AsyncStream<Signal>.Continuation) -> [any DispatchSourceSignal] {
-        var sources: [any DispatchSourceSignal] = []
-        for (number, signal) in [(SIGTERM, Signal.terminate(SIGTERM)), (SIGINT, .terminate(SIGINT)), (SIGHUP, .reload)] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { @Sendable in input.yield(signal) }
-            source.resume()
-            sources.append(source)
-        }
-        return sources
     }
 }
