@@ -2,6 +2,7 @@ import Foundation
 import HeroldCore
 import HeroldSpool
 import Logging
+import Synchronization
 
 /// Feeds the ingestor: a scan of `new/` first (files that came while herold was down),
 /// then every file the watcher reports, a rescan when the watcher asks and every 5 minutes
@@ -31,12 +32,41 @@ struct IngestLoop: Sendable {
         var lastStatus: String?
     }
 
-    private enum Wake: Sendable { case spool(SpoolSignal), retry, periodic }
+    private enum Wake: Sendable { case spool(SpoolSignal), files, retry, periodic }
+
+    /// Files the watcher reported, gathered until the loop takes them all at once.
+    private final class Arrivals: Sendable {
+        private let names = Mutex<(list: [String], armed: Bool)>(([], false))
+        /// Adds a name; true when the loop must be woken (nobody woke it yet).
+        func add(_ name: String) -> Bool {
+            names.withLock { state in
+                state.list.append(name)
+                defer { state.armed = true }
+                return !state.armed
+            }
+        }
+        func takeAll() -> [String] {
+            names.withLock { state in
+                defer { state = ([], false) }
+                return state.list
+            }
+        }
+    }
+
+    /// Files per journal transaction: a burst costs one fsync per batch, not per file.
+    static let batchSize = 64
 
     func run(signals: AsyncStream<SpoolSignal>, ready: @Sendable () -> Void) async {
         let (wakes, input) = AsyncStream.makeStream(of: Wake.self)
+        let arrivals = Arrivals()
         let forwarder = Task {
-            for await signal in signals { input.yield(.spool(signal)) }
+            for await signal in signals {
+                if case .file(let name) = signal {
+                    if arrivals.add(name) { input.yield(.files) }
+                } else {
+                    input.yield(.spool(signal))
+                }
+            }
             input.finish()
         }
         let every = periodicRescan
@@ -60,7 +90,8 @@ struct IngestLoop: Sendable {
         for await wake in wakes {
             if isStopping() { break }
             switch wake {
-            case .spool(.file(let name)): await attempt(name, &state)
+            case .spool(.file(let name)): await attempt([name], &state)
+            case .files: await attempt(arrivals.takeAll(), &state)
             case .retry:
                 timer.began()
                 await scan(&state)
@@ -88,20 +119,36 @@ struct IngestLoop: Sendable {
             state.listingRetry = nil
         }
         state.retries.keepOnly(Set(names))
-        for name in names where !isStopping() {
-            await attempt(name, &state)
+        await attempt(names, &state)
+    }
+
+    /// Ingests those of `names` that do not wait out a delay (nor the journal being down),
+    /// `batchSize` files per journal transaction.
+    private func attempt(_ names: [String], _ state: inout State) async {
+        var due: [String] = []
+        for name in names where state.retries.isDue(name, now: now()) {
+            if state.retries.outage != nil, !reserve.ensure() {
+                // Still no room on the state disk: stay paused without trying the journal.
+                _ = state.retries.failed(name, .noSpace("no room for the reserve on the state disk"), now: now())
+                continue
+            }
+            due.append(name)
+        }
+        var start = 0
+        while start < due.count, !isStopping() {
+            let batch = Array(due[start..<min(start + Self.batchSize, due.count)])
+            start += batch.count
+            // A journal outage found by this batch holds the rest back until it ends.
+            let held = batch.filter { !state.retries.isDue($0, now: now()) }
+            let ready = batch.filter { !held.contains($0) }
+            for (name, outcome) in await ingestor.ingest(ready, runtime: runtime()) {
+                handle(name, outcome, &state)
+            }
         }
     }
 
-    /// Ingests `name` unless it waits out a delay (or the journal is down).
-    private func attempt(_ name: String, _ state: inout State) async {
-        guard state.retries.isDue(name, now: now()) else { return }
-        if state.retries.outage != nil, !reserve.ensure() {
-            // Still no room on the state disk: stay paused without trying the journal.
-            _ = state.retries.failed(name, .noSpace("no room for the reserve on the state disk"), now: now())
-            return
-        }
-        switch await ingestor.ingest(name, runtime: runtime()) {
+    private func handle(_ name: String, _ outcome: Ingestor.Outcome, _ state: inout State) {
+        switch outcome {
         case .accepted(let new, _, let deliveries):
             if deliveries > 0 { accepted() }
             settle(name, journalWrote: new > 0, &state)

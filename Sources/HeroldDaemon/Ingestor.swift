@@ -25,6 +25,64 @@ struct Ingestor: Sendable {
 
     /// Handles one file in `new/`.
     func ingest(_ name: String, runtime: Runtime) async -> Outcome {
+        await ingest([name], runtime: runtime)[0].1
+    }
+
+    /// A file read and parsed, waiting for its journal transaction.
+    private struct Loaded {
+        var name: String
+        var logger: Logger
+        var events: [CloudEvent]
+        var batch: [(event: CloudEvent, deliveries: [Delivery])] = []
+        var skipped = 0
+    }
+
+    /// Handles several files in `new/` with ONE journal transaction (one fsync) for all of
+    /// their events; each file is removed only after that commit. When the journal refuses
+    /// the batch's data, the files are tried one by one, so a poison file cannot hold up the
+    /// others. Returns each name's outcome, in order.
+    func ingest(_ names: [String], runtime: Runtime) async -> [(String, Outcome)] {
+        var outcomes: [String: Outcome] = [:]
+        var loaded: [Loaded] = []
+        for name in names {
+            switch load(name, runtime: runtime) {
+            case .success(let file): loaded.append(file)
+            case .failure(let done): outcomes[name] = done.outcome
+            }
+        }
+        if !loaded.isEmpty {
+            let receivedAt = now()
+            var recorded: [EventKey] = []
+            do {
+                var seen: Set<EventKey> = []
+                for index in loaded.indices {
+                    (loaded[index].batch, loaded[index].skipped) = try await plan(
+                        loaded[index].events, runtime: runtime, receivedAt: receivedAt, seen: &seen, logger: loaded[index].logger)
+                }
+                let entries = loaded.flatMap(\.batch)
+                let replaced: [DeliveryID]
+                (recorded, replaced) = try await journal.recordReplacing(entries, receivedAt: receivedAt)
+                Self.logReplaced(replaced, batch: entries, logger: logger)
+            } catch {
+                let failure = Self.failure(journal: error)
+                if case .refused = failure, loaded.count > 1 {
+                    for file in loaded { outcomes[file.name] = await ingest(file.name, runtime: runtime) }
+                } else {
+                    for file in loaded { outcomes[file.name] = .failed(failure) }
+                }
+                return names.map { ($0, outcomes[$0] ?? .gone) }
+            }
+            let fresh = Set(recorded)
+            for file in loaded { outcomes[file.name] = finish(file, recorded: fresh) }
+        }
+        return names.map { ($0, outcomes[$0] ?? .gone) }
+    }
+
+    /// Why a file needs no journal transaction: its outcome is already decided.
+    private struct Decided: Error { var outcome: Outcome }
+
+    /// Reads and parses one file, or decides it (gone, rejected, unreadable).
+    private func load(_ name: String, runtime: Runtime) -> Result<Loaded, Decided> {
         var logger = logger
         logger[metadataKey: "spool.file"] = "\(name)"
         let bytes: Data
@@ -33,49 +91,48 @@ struct Ingestor: Sendable {
         } catch {
             switch error {
             case .gone:
-                return .gone
+                return .failure(Decided(outcome: .gone))
             case .unacceptable(_, let reason):
-                return reject(name, reason: reason, logger: logger)
+                return .failure(Decided(outcome: reject(name, reason: reason, logger: logger)))
             case .io:
-                return .failed(.unreadable("cannot read it: \(error)"))
+                return .failure(Decided(outcome: .failed(.unreadable("cannot read it: \(error)"))))
             }
         }
-
-        let events: [CloudEvent]
         do {
-            events = try CloudEventParser.parse(bytes)
+            return .success(Loaded(name: name, logger: logger, events: try CloudEventParser.parse(bytes)))
         } catch {
-            return reject(name, reason: error.description, logger: logger)
+            return .failure(Decided(outcome: reject(name, reason: error.description, logger: logger)))
         }
+    }
 
-        let receivedAt = now()
-        let batch: [(event: CloudEvent, deliveries: [Delivery])]
-        let skipped: Int
-        let recorded: [EventKey]
-        do {
-            (batch, skipped) = try await plan(events, runtime: runtime, receivedAt: receivedAt, logger: logger)
-            let replaced: [DeliveryID]
-            (recorded, replaced) = try await journal.recordReplacing(batch, receivedAt: receivedAt)
-            Self.logReplaced(replaced, batch: batch, logger: logger)
-        } catch {
-            return .failed(Self.failure(journal: error))
-        }
-        let deliveryCount = Self.logAccepted(batch, recorded: Set(recorded), logger: logger)
+    /// After the commit: the file's log lines, then the file goes.
+    private func finish(_ file: Loaded, recorded: Set<EventKey>) -> Outcome {
+        let deliveryCount = Self.logAccepted(file.batch, recorded: recorded, logger: file.logger)
         // Only now, with the journal committed, may the file go.
         do {
-            try spool.remove(name)
+            try spool.remove(file.name)
         } catch {
             return .failed(.unreadable("its events are journaled but the file cannot be removed: \(error)"))
         }
-        return .accepted(new: recorded.count, duplicates: skipped + batch.count - recorded.count, deliveries: deliveryCount)
+        let new = file.batch.filter { recorded.contains($0.event.key) }.count
+        return .accepted(new: new, duplicates: file.skipped + file.batch.count - new, deliveries: deliveryCount)
     }
 
     /// The events not yet in the journal with their deliveries, and how many were skipped.
-    private func plan(_ events: [CloudEvent], runtime: Runtime, receivedAt: Date,
+    /// `seen`: events already planned by an earlier file of the same transaction.
+    private func plan(_ events: [CloudEvent], runtime: Runtime, receivedAt: Date, seen: inout Set<EventKey>,
                       logger: Logger) async throws -> ([(event: CloudEvent, deliveries: [Delivery])], Int) {
         var batch: [(event: CloudEvent, deliveries: [Delivery])] = []
         var duplicates = 0
         for event in events {
+            if seen.contains(event.key) {
+                duplicates += 1
+                logger.notice("duplicate event dropped", metadata: [
+                    "event.source": "\(event.source)", "event.id": "\(event.id)",
+                ])
+                continue
+            }
+            seen.insert(event.key)
             if try await journal.contains(event.key) {
                 duplicates += 1
                 logger.notice("duplicate event dropped", metadata: [
