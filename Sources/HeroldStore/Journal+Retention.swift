@@ -100,10 +100,36 @@ extension Journal {
     /// Erases a delivery's message, reason and its attempts' replies; keeps its id, state,
     /// times, channel, destination, rule and the attempts' codes.
     static func eraseContent(of id: String, recipient: String, reason: String?, at: Double, in db: Database) throws {
-        try db.execute(sql: """
-            UPDATE deliveries SET payload = NULL, reason = ?, recipient = ?, content_erased_at = ? WHERE id = ?
-            """, arguments: [reason, recipient, at, id])
-        try db.execute(sql: "UPDATE attempts SET message = NULL WHERE delivery_id = ?", arguments: [id])
+        guard let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM deliveries WHERE id = ?", arguments: [id]) else { return }
+        let attempts = try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY rowid", arguments: [id])
+        try db.execute(sql: "DELETE FROM attempts WHERE delivery_id = ?", arguments: [id])
+        try reinsert("deliveries", rowid: rowid, changes: [
+            "payload": nil, "reason": reason, "recipient": recipient, "content_erased_at": at,
+        ], in: db)
+        for attempt in attempts { try insert("attempts", attempt, changes: ["message": nil], in: db) }
+    }
+
+    /// Replaces a row by a copy with `changes` applied, deleted and inserted anew: SQLite
+    /// merges the pages a delete leaves nearly empty (an UPDATE that shrinks a row never
+    /// does), so erased content becomes free pages `giveSpaceBack` can return. The caller
+    /// defers foreign keys where other rows point at this one.
+    static func reinsert(_ table: String, rowid: Int64, changes: [String: (any DatabaseValueConvertible)?],
+                         in db: Database) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE rowid = ?", arguments: [rowid]) else { return }
+        try db.execute(sql: "DELETE FROM \(table) WHERE rowid = ?", arguments: [rowid])
+        try insert(table, row, changes: changes, in: db)
+    }
+
+    private static func insert(_ table: String, _ row: Row, changes: [String: (any DatabaseValueConvertible)?],
+                               in db: Database) throws {
+        let columns = Array(row.columnNames)
+        let values: [(any DatabaseValueConvertible)?] = columns.map { name in
+            if let change = changes[name] { return change }
+            return row[name] as DatabaseValue
+        }
+        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (\(marks))",
+                       arguments: StatementArguments(values))
     }
 
     /// Bodies of events older than `cutoff` none of whose deliveries is still to do.
@@ -125,7 +151,9 @@ extension Journal {
 
     /// An event keeps its key, type and times; its data and subject go.
     static func eraseEventBody(rowid: Int64, in db: Database) throws {
-        try db.execute(sql: "UPDATE events SET body = '', subject = NULL WHERE rowid = ?", arguments: [rowid])
+        // Deliveries point at the event: checked at commit, when it is back.
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        try reinsert("events", rowid: rowid, changes: ["body": "", "subject": nil], in: db)
     }
 
     private func deleteFinished(before cutoff: Date, limit: Int) async throws -> Int {
