@@ -50,8 +50,15 @@ extension Journal {
         waiting += try await eraseDeliveries(found.others, terms: terms, own: false, at: at, into: &report)
         for chunk in found.events.chunked(200) {
             report.events += try await write("erase events naming the person") { db in
-                for rowid in chunk { try Self.eraseEventBody(rowid: rowid, in: db) }
-                return chunk.count
+                var erased = 0
+                for key in chunk {
+                    // By key: a retention pass may have moved the row since it was found.
+                    guard let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM events WHERE source = ? AND id = ? AND body <> ''",
+                                                         arguments: [key.source, key.id]) else { continue }
+                    try Self.eraseEventBody(rowid: rowid, in: db)
+                    erased += 1
+                }
+                return erased
             }
         }
         report.replies += try await eraseReplies(found, terms: terms)
@@ -75,8 +82,9 @@ extension Journal {
     struct Mentions: Sendable {
         var own: [String] = []
         var others: [String] = []
-        var events: [Int64] = []
-        var attempts: [Int64] = []
+        var events: [EventKey] = []
+        /// Attempts (rowid, delivery) of deliveries not in `own` or `others`.
+        var attempts: [(Int64, String)] = []
         var lanes: [String] = []
     }
 
@@ -92,14 +100,16 @@ extension Journal {
             let reason: String = row["reason"] ?? ""
             if names(payload.map(searchableText) ?? "", terms) || names(reason, terms) { found.others.append(id) }
         }
-        let events = try Row.fetchCursor(db, sql: "SELECT rowid, body, coalesce(subject, '') AS subject FROM events WHERE body <> ''")
+        let events = try Row.fetchCursor(db, sql: "SELECT source, id, body, coalesce(subject, '') AS subject FROM events WHERE body <> ''")
         while let row = try events.next() {
             let body: String = row["body"], subject: String = row["subject"]
-            if names(body + "\n" + subject, terms) { found.events.append(row["rowid"]) }
+            if names(body + "\n" + subject, terms) { found.events.append(EventKey(source: row["source"], id: row["id"])) }
         }
-        let attempts = try Row.fetchCursor(db, sql: "SELECT rowid, message FROM attempts WHERE message IS NOT NULL")
+        let handled = own.union(found.others)
+        let attempts = try Row.fetchCursor(db, sql: "SELECT rowid, delivery_id, message FROM attempts WHERE message IS NOT NULL")
         while let row = try attempts.next() {
-            if names(row["message"], terms) { found.attempts.append(row["rowid"]) }
+            let delivery: String = row["delivery_id"]
+            if !handled.contains(delivery), names(row["message"], terms) { found.attempts.append((row["rowid"], delivery)) }
         }
         let lanes = try Row.fetchCursor(db, sql: "SELECT destination, reason FROM lanes WHERE reason IS NOT NULL")
         while let row = try lanes.next() {
@@ -174,8 +184,13 @@ extension Journal {
         var count = 0
         for chunk in found.attempts.chunked(200) {
             count += try await write("erase replies naming the person") { db in
-                for rowid in chunk { try db.execute(sql: "UPDATE attempts SET message = NULL WHERE rowid = ?", arguments: [rowid]) }
-                return chunk.count
+                var erased = 0
+                for (rowid, delivery) in chunk {
+                    try db.execute(sql: "UPDATE attempts SET message = NULL WHERE rowid = ? AND delivery_id = ? AND message IS NOT NULL",
+                                   arguments: [rowid, delivery])
+                    erased += db.changesCount
+                }
+                return erased
             }
         }
         let lanes = found.lanes
