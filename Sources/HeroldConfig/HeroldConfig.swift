@@ -38,6 +38,10 @@ public struct HeroldConfig: Sendable {
     /// How long SIGTERM waits for transfers in flight (key `shutdown_timeout`, default 30s)
     /// before leaving them in flight for the next start.
     public var shutdownTimeout: TimeInterval = 30
+    /// How long personal data is kept (key `retention`: content 30d, records 365d, duplicates 730d).
+    public var retention = RetentionPolicy()
+    /// How recipients appear in log lines (key `log_recipients`: full, masked, hashed; default full).
+    public var logRecipients = RecipientLogMode.full
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],

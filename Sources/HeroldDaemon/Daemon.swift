@@ -57,9 +57,12 @@ public struct Daemon: Sendable {
         defer { withExtendedLifetime(stateLock) {} }
         let journal: any DeliveryJournal
         let watcher: SpoolWatcher
+        let pseudonym: RecipientPseudonym
         do {
             try spool.prepare()
             journal = try Journal(directory: config.state)
+            pseudonym = try RecipientKey.load(directory: config.state)
+            RecipientLogFilter(mode: config.logRecipients, pseudonym: pseudonym).install()
             let recovered = try await journal.recoverInflight()
             if recovered > 0 {
                 logger.notice("deliveries interrupted by a stop are taken up again", metadata: ["count": "\(recovered)"])
@@ -125,6 +128,10 @@ public struct Daemon: Sendable {
                                               runtime: { current.withLock { $0 } }, dispatcherBell: doorbell,
                                               wake: calendarBell, isStopping: { stopping.load(ordering: .relaxed) })
         let calendar = Task { await calendarService.run() }
+        let retentionService = RetentionService(journal: journal, spool: spool, pseudonym: pseudonym, logger: logger, now: now,
+                                                policy: { current.withLock { $0.config.retention } }, wake: Doorbell(),
+                                                isStopping: { stopping.load(ordering: .relaxed) })
+        let retention = Task { await retentionService.run() }
 
         for await signal in signals {
             switch signal {
@@ -133,6 +140,7 @@ public struct Daemon: Sendable {
                 do {
                     let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
                     current.withLock { $0 = fresh }
+                    RecipientLogFilter(mode: fresh.config.logRecipients, pseudonym: pseudonym).install()
                     await dispatcher.replace(runtime: fresh)
                     calendarBell.ring()
                     logger.notice("configuration reloaded")
@@ -156,6 +164,7 @@ public struct Daemon: Sendable {
                 spoolInput.finish()
                 doorbell.ring()
                 calendarBell.ring()
+                retention.cancel()
                 signalInput.finish()
             }
         }
@@ -180,6 +189,7 @@ public struct Daemon: Sendable {
         }
         await delivery.value
         await calendar.value
+        await retention.value
         timer.cancel()
         heartbeat.cancel()
         forwarder.cancel()

@@ -21,7 +21,7 @@ public final class Journal: Sendable {
 
     /// The journal file.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) `directory/journal.sqlite` and brings its schema up to
     /// date. The journal holds every message to every person, so it is private to herold:
@@ -54,6 +54,8 @@ public final class Journal: Sendable {
         configuration.label = "herold.journal"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Freed space is zeroed, so erased personal data leaves no copy in the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             pool = try DatabasePool(path: file, configuration: configuration)

@@ -76,6 +76,20 @@ enum JournalSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v4-retention") { db in
+            // content_erased_at: when retention or `forget` erased the delivery's message,
+            // reasons and replies (NULL: content kept). The partial indexes let each
+            // retention batch find its next rows without scanning what is already done.
+            try db.execute(sql: """
+                ALTER TABLE deliveries ADD COLUMN content_erased_at REAL;
+                CREATE INDEX deliveries_content_due ON deliveries (updated_at)
+                    WHERE content_erased_at IS NULL AND state IN ('failed', 'sent');
+                CREATE INDEX deliveries_finished ON deliveries (updated_at) WHERE state IN ('failed', 'sent');
+                CREATE INDEX deliveries_recipient ON deliveries (recipient COLLATE NOCASE);
+                CREATE INDEX events_content_due ON events (received_at) WHERE body <> '';
+                CREATE INDEX events_received ON events (received_at);
+                """)
+        }
         return migrator
     }
 }

@@ -10,7 +10,7 @@ struct Herold: AsyncParsableCommand {
         abstract: "Notification daemon: CloudEvents from a spool folder to email and webhooks.",
         version: "0.1.0",
         subcommands: [Serve.self, Enqueue.self, Check.self, Preview.self, Status.self, Upcoming.self, Requeue.self,
-                      Hold.self, Release.self, Purge.self]
+                      Hold.self, Release.self, Purge.self, Forget.self, History.self]
     )
 }
 
@@ -198,6 +198,48 @@ struct Purge: AsyncParsableCommand {
         try await finish {
             let count = try await Commands.purge(configPath: options.config, ids: selection.ids, allFailed: selection.allFailed)
             print("purged \(count) deliveries")
+        }
+    }
+}
+
+struct Forget: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase a person's addresses, names and messages from the journal (RODO art. 17).",
+        discussion: """
+            Cancels what is still due to them ("erased on request"), erases their messages, the events \
+            that named them and the replies that did, then checkpoints the journal. Prints counts only. \
+            Safe while herold serve runs.
+            """)
+    @OptionGroup var options: CommonOptions
+    @Option(name: .customLong("name"), help: "Also erase this name (repeatable) where messages and events mention it.")
+    var names: [String] = []
+    @Argument(help: "Email addresses.") var addresses: [String]
+
+    func validate() throws {
+        if addresses.isEmpty { throw ValidationError("give at least one email address") }
+        if let bad = addresses.first(where: { !$0.contains("@") }) { throw ValidationError("\(bad) is not an email address") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let report = try await Commands.forget(configPath: options.config, addresses: addresses, names: names)
+            print(report.text)
+        }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What herold sent or will send to an address (RODO art. 15): when, rule, subject, state.")
+    @OptionGroup var options: CommonOptions
+    @Flag(help: "Machine-readable output (stable fields).") var json = false
+    @Flag(help: "Also show each message's text, while the content period keeps it.") var showMessages = false
+    @Argument(help: "An email address.") var address: String
+
+    func run() async throws {
+        try await finish {
+            let report = try await Commands.history(configPath: options.config, address: address, showMessages: showMessages)
+            if json { printJSON(report.json) } else { print(report.text) }
         }
     }
 }
