@@ -4,7 +4,7 @@ import Yams
 
 extension ConfigReader {
     static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
-                                 "grace", "retry", "shutdown_timeout", "attachments"]
+                                 "grace", "retry", "shutdown_timeout", "attachments", "notify"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -40,6 +40,7 @@ extension ConfigReader {
         if let node = top["calendar"] { config.calendar = readCalendar(node) }
         readScheduling(top["grace"], into: &config)
         readRetryAndShutdown(top, into: &config)
+        if let node = top["notify"] { readNotify(node, into: &config) }
         config.recipientDetails = recipientDetails
         config.lines = lines
         return config

@@ -129,6 +129,10 @@ public struct Daemon: Sendable {
                                               runtime: { current.withLock { $0 } }, dispatcherBell: doorbell,
                                               wake: calendarBell, isStopping: { stopping.load(ordering: .relaxed) })
         let calendar = Task { await calendarService.run() }
+        let notifyBell = Doorbell()
+        let adminNotifier = AdminNotifier(journal: journal, logger: logger, now: now, runtime: { current.withLock { $0 } },
+                                     wake: notifyBell, isStopping: { stopping.load(ordering: .relaxed) })
+        let notifying = Task { await adminNotifier.run() }
 
         for await signal in signals {
             switch signal {
@@ -139,6 +143,7 @@ public struct Daemon: Sendable {
                     current.withLock { $0 = fresh }
                     await dispatcher.replace(runtime: fresh)
                     calendarBell.ring()
+                    notifyBell.ring()
                     logger.notice("configuration reloaded")
                     notifier.notify("READY=1\nSTATUS=configuration reloaded; watching \(spool.new.path)")
                 } catch {
@@ -161,6 +166,8 @@ public struct Daemon: Sendable {
                 spoolInput.finish()
                 doorbell.ring()
                 calendarBell.ring()
+                notifyBell.ring()
+                notifying.cancel()
                 signalInput.finish()
             }
         }
@@ -185,6 +192,7 @@ public struct Daemon: Sendable {
         }
         await delivery.value
         await calendar.value
+        await notifying.value
         timer.cancel()
         heartbeat.cancel()
         forwarder.cancel()

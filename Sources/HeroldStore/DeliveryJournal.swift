@@ -33,6 +33,11 @@ public protocol DeliveryJournal: Sendable {
     func queueSummary() async throws -> [DestinationQueue]
     func dueTimes(now: Date) async throws -> (oldestDue: Date?, next: Date?)
 
+    // The admin's summaries (notify:)
+    func untoldProblems(limit: Int) async throws -> [AdminProblem]
+    func lastAdminSummary() async throws -> Date?
+    func recordAdminSummary(sentAt: Date, covered: [AdminProblem]) async throws
+
     // Operator commands
     func requeue(_ ids: [DeliveryID], now: Date) async throws -> Int
     func requeueAllFailed(now: Date) async throws -> Int
