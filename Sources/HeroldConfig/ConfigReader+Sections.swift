@@ -4,7 +4,7 @@ import Yams
 
 extension ConfigReader {
     static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
-                                 "grace", "retry", "shutdown_timeout", "attachments", "retention", "log_recipients"]
+                                 "grace", "retry", "shutdown_timeout", "attachments", "retention", "log_recipients", "notify"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -41,6 +41,7 @@ extension ConfigReader {
         readScheduling(top["grace"], into: &config)
         readRetryAndShutdown(top, into: &config)
         readRetention(top, into: &config)
+        if let node = top["notify"] { readNotify(node, into: &config) }
         config.recipientDetails = recipientDetails
         config.lines = lines
         return config

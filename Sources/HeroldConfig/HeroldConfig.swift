@@ -42,6 +42,8 @@ public struct HeroldConfig: Sendable {
     public var retention = RetentionPolicy()
     /// How recipients appear in log lines (key `log_recipients`: full, masked, hashed; default full).
     public var logRecipients = RecipientLogMode.full
+    /// A summary of failures to an admin (key `notify`); nil: none.
+    public var notify: NotifyConfig?
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],

@@ -132,6 +132,10 @@ public struct Daemon: Sendable {
                                                 policy: { current.withLock { $0.config.retention } }, wake: Doorbell(),
                                                 isStopping: { stopping.load(ordering: .relaxed) })
         let retention = Task { await retentionService.run() }
+        let notifyBell = Doorbell()
+        let adminNotifier = AdminNotifier(journal: journal, logger: logger, now: now, runtime: { current.withLock { $0 } },
+                                     wake: notifyBell, isStopping: { stopping.load(ordering: .relaxed) })
+        let notifying = Task { await adminNotifier.run() }
 
         for await signal in signals {
             switch signal {
@@ -143,6 +147,7 @@ public struct Daemon: Sendable {
                     RecipientLogFilter(mode: fresh.config.logRecipients, pseudonym: pseudonym).install()
                     await dispatcher.replace(runtime: fresh)
                     calendarBell.ring()
+                    notifyBell.ring()
                     logger.notice("configuration reloaded")
                     notifier.notify("READY=1\nSTATUS=configuration reloaded; watching \(spool.new.path)")
                 } catch {
@@ -165,6 +170,8 @@ public struct Daemon: Sendable {
                 doorbell.ring()
                 calendarBell.ring()
                 retention.cancel()
+                notifyBell.ring()
+                notifying.cancel()
                 signalInput.finish()
             }
         }
@@ -190,6 +197,7 @@ public struct Daemon: Sendable {
         await delivery.value
         await calendar.value
         await retention.value
+        await notifying.value
         timer.cancel()
         heartbeat.cancel()
         forwarder.cancel()

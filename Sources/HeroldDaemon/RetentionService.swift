@@ -9,7 +9,7 @@ import Logging
 /// short transactions that never hold deliveries up for long) and old files in
 /// `spool/rejected/`. Woken early by a stop.
 struct RetentionService: Sendable {
-    let journal: Journal
+    let journal: any DeliveryJournal
     let spool: Spool
     let pseudonym: RecipientPseudonym
     let logger: Logger

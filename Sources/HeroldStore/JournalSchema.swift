@@ -90,6 +90,22 @@ enum JournalSchema {
                 CREATE INDEX events_received ON events (received_at);
                 """)
         }
+        migrator.registerMigration("v4-admin-notices") { db in
+            // The admin's summaries (notify:): when the last went out, and what each told —
+            // a delivery id (or lane:DESTINATION) with its updated_at then.
+            try db.execute(sql: """
+                CREATE TABLE admin_summaries (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sent_at REAL NOT NULL,
+                    covered INTEGER NOT NULL
+                );
+                CREATE TABLE admin_notices (
+                    subject TEXT NOT NULL,
+                    changed_at REAL NOT NULL,
+                    PRIMARY KEY (subject, changed_at)
+                );
+                """)
+        }
         return migrator
     }
 }

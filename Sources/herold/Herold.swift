@@ -14,6 +14,9 @@ struct Herold: AsyncParsableCommand {
     )
 }
 
+/// `--log-level debug`; an unknown level is a usage error (64), not a silent `info`.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
 /// Options every command shares.
 struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "The configuration file.")
@@ -49,11 +52,11 @@ func printJSON(_ value: Any) {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon in the foreground (systemd Type=notify).")
     @OptionGroup var options: CommonOptions
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug (adds TLS versions, peer certificates and SMTP replies), info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = logLevel
         let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
         LoggingSystem.bootstrap { label in LogfmtHandler(label: label, level: level, timestamps: !underSystemd) }
         let daemon = Daemon(configPath: options.config, logger: Logger(label: "herold"))
@@ -83,13 +86,22 @@ struct Enqueue: AsyncParsableCommand {
 }
 
 struct Check: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Validate the configuration and templates (exit 78 on errors).")
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the configuration and templates (exit 78 on errors).",
+        discussion: "With --connect, also talk to the relay (connect, TLS, EHLO, AUTH; no mail) and to every webhook endpoint (DNS, address policy, TCP, TLS; no request), one line each; exit 69 if one does not work.")
     @OptionGroup var options: CommonOptions
+    @Flag(help: "Also connect to the relay and every webhook endpoint, sending nothing.") var connect = false
 
     func run() async throws {
         try await finish {
-            let summary = try Commands.check(configPath: options.config)
+            guard connect else {
+                print(try Commands.check(configPath: options.config))
+                return
+            }
+            let (summary, results) = try await Commands.checkConnections(configPath: options.config)
             print(summary)
+            for result in results { print(result.line) }
+            if results.contains(where: { !$0.ok }) { throw ExitCode(SysExit.unavailable.rawValue) }
         }
     }
 }
