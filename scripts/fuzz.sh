@@ -7,6 +7,8 @@
 #                                          Fuzz/corpus/TARGET, crashes saved for triage
 #   scripts/fuzz.sh crashes [TARGET...]    replay the reproducers in Fuzz/crashes/ (each should
 #                                          pass once its bug is fixed)
+#   scripts/fuzz.sh minimize TARGET        shrink Fuzz/corpus/TARGET to the seeds plus a
+#                                          smallest set keeping all coverage (run does this too)
 #
 # Targets: event config template mime address. Crashes found by `run` land in
 # Fuzz/.build/artifacts/TARGET/; copy the ones worth keeping to Fuzz/crashes/TARGET/.
@@ -19,7 +21,7 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 BIN=Fuzz/.build/debug
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 build() {
     echo "fuzz: building the fuzz targets (debug, -sanitize=fuzzer,address)" >&2
@@ -61,7 +63,7 @@ replay_files() {
     local target=$1 dir=$2 failed=0 f
     for f in "$dir"/*; do
         [ -f "$f" ] || continue
-        if "$BIN/fuzz-$target" -timeout=30 "$f" </dev/null >/dev/null 2>&1; then
+        if "$BIN/fuzz-$target" -timeout=5 "$f" </dev/null >/dev/null 2>&1; then
             echo "fuzz: $target: $f passes (fixed: move it to Fuzz/corpus/$target/)"
         else
             echo "fuzz: $target: $f still crashes"
@@ -69,6 +71,26 @@ replay_files() {
         fi
     done
     return $failed
+}
+
+# Rebuilds Fuzz/corpus/TARGET as the hand-made seeds plus a smallest set of the other inputs
+# (and of those in the extra folders given) that keeps every coverage feature.
+minimize() {
+    local target=$1 corpus="Fuzz/corpus/$1" fresh
+    shift
+    fresh=$(mktemp -d)
+    cp "$corpus"/seed-* "$fresh"/ 2>/dev/null
+    if ! "$BIN/fuzz-$target" -merge=1 -set_cover_merge=1 -timeout=10 -rss_limit_mb=4096 \
+            "$fresh" "$corpus" "$@" </dev/null >"$fresh.log" 2>&1; then
+        echo "fuzz: $target: merge failed, corpus left as it was:" >&2
+        tail -5 "$fresh.log" >&2
+        rm -rf "$fresh" "$fresh.log"
+        return 1
+    fi
+    grep -E "MERGE-OUTER: [0-9]+ new files" "$fresh.log" >&2
+    find "$corpus" -type f ! -name 'seed-*' -delete
+    cp "$fresh"/* "$corpus"/
+    rm -rf "$fresh" "$fresh.log"
 }
 
 cmd=${1:-}
@@ -89,6 +111,14 @@ replay|crashes)
     done
     exit $failed
     ;;
+minimize)
+    [ $# -eq 1 ] || usage
+    check_target "$1"
+    build
+    before=$(find "Fuzz/corpus/$1" -type f | wc -l)
+    minimize "$1" || exit 1
+    echo "fuzz: $1: corpus $before -> $(find "Fuzz/corpus/$1" -type f | wc -l) files"
+    ;;
 run)
     [ $# -eq 2 ] || usage
     target=$1 seconds=$2
@@ -104,8 +134,7 @@ run)
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=8192 \
         -artifact_prefix="$artifacts/" "$found" "$corpus" </dev/null 2>&1 \
         | grep -E "INITED|DONE|NEW|pulse|crash|INVARIANT|Fatal error|runtime failure|^#[0-9]+: " | tail -40
-    # Keep the corpus small: only inputs that add coverage to what is committed.
-    "$BIN/fuzz-$target" -merge=1 -timeout=10 -rss_limit_mb=4096 "$corpus" "$found" </dev/null 2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files" >&2
+    minimize "$target" "$found"
     rm -rf "$found"
     after=$(find "$corpus" -type f | wc -l)
     echo "fuzz: $target: corpus $before -> $after files; crashes: $(find "$artifacts" -type f -name 'crash-*' | wc -l) in $artifacts"
