@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "herold", targets: ["herold"]),
+        // The pure modules, for the fuzz targets in Fuzz/ (a separate package built with libFuzzer).
+        .library(name: "HeroldKit", targets: ["HeroldCore", "HeroldMessage", "HeroldConfig", "HeroldRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

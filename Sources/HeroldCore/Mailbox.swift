@@ -35,7 +35,8 @@ public struct Mailbox: Sendable, Equatable, Hashable, CustomStringConvertible {
         if trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") {
             var name = String(trimmed[..<open]).trimmingCharacters(in: " ")
             if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 {
-                name = String(name.dropFirst().dropLast())
+                // Spaces inside the quotes are trimmed too, so the mailbox re-parses from its description.
+                name = String(name.dropFirst().dropLast()).trimmingCharacters(in: " ")
             }
             if name.contains("\"") || name.contains("<") || name.contains(">") {
                 throw .malformed("display name must not contain quotes or angle brackets")

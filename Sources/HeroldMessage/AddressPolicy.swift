@@ -66,7 +66,10 @@ public enum AddressPolicy {
                 radix = 8
                 digits = digits.dropFirst()
             }
-            guard !digits.isEmpty || radix == 16, digits.count <= 12 else { return nil }
+            guard !digits.isEmpty || radix == 16 else { return nil }
+            // Leading zeros change no value: inet_aton reads `0000000000000177` as 127.
+            digits = digits.drop { $0 == "0" }
+            guard digits.count <= 12 else { return nil }
             var value: UInt64 = 0
             for character in digits {
                 guard let digit = character.hexDigitValue, UInt64(digit) < radix else { return nil }

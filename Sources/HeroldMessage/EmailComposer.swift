@@ -119,7 +119,9 @@ public struct EmailComposer: Sendable {
         let words = display.split(separator: " ", omittingEmptySubsequences: false)
         if HeaderEncoding.needsEncoding(display) {
             tokens = HeaderEncoding.encodedWords(display, firstLineRoom: HeaderEncoding.preferredLineLength - prefix.count)
-        } else if words.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy { atext.contains($0) } }) {
+        } else if words.allSatisfy({ !$0.isEmpty && $0.count < HeaderEncoding.preferredLineLength
+                                       && $0.unicodeScalars.allSatisfy { atext.contains($0) } }) {
+            // An atom longer than a line cannot be folded (a 998-octet line at worst): such names go as encoded words.
             tokens = words.map(String.init)
         } else {
             let quoted = "\"" + display.replacingOccurrences(of: "\\", with: "\\\\")

@@ -101,6 +101,11 @@ extension RuleEngine {
             throw TemplateFailure(template: email.subject.label,
                                   message: "the subject contains a line break after rendering (a value with a line break?)")
         }
+        // The composer refuses these at send time, which would fail the delivery for good.
+        if subject.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+            throw TemplateFailure(template: email.subject.label,
+                                  message: "the subject contains a control character after rendering (a value with one?)")
+        }
         let text = try email.text.render(context).get()
         if text.allSatisfy(\.isWhitespace) {
             throw TemplateFailure(template: email.text.label, message: "the text rendered empty")

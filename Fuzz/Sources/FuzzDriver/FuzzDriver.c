@@ -1,0 +1,2 @@
+// Only the header matters: the symbol comes from libFuzzer.
+#include "FuzzDriver.h"
