@@ -6,6 +6,33 @@ public enum CloudEventParser {
     /// Longest accepted `id`, `source`, `type` or `subject`, in characters.
     public static let maxAttributeLength = 1024
 
+    /// Deepest nesting of arrays and objects an event file may have (a batch is one level,
+    /// the event another, `data` a third…). Deeper input costs the decoder time that grows
+    /// with depth and cannot be stored faithfully, so it is refused before decoding.
+    public static let maxNesting = 64
+
+    /// Refuses nesting deeper than `maxNesting`, in one pass over the bytes (strings skipped).
+    static func checkNesting(_ body: Data) throws(EventError) {
+        var depth = 0, inString = false, escaped = false, offset = 0
+        for byte in body {
+            defer { offset += 1 }
+            if inString {
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                continue
+            }
+            switch byte {
+            case 0x22: inString = true
+            case 0x5B, 0x7B:
+                depth += 1
+                if depth > maxNesting {
+                    throw EventError(location: "file", message: "nests arrays and objects deeper than \(maxNesting) levels (at byte offset \(offset)); flatten the event's data")
+                }
+            case 0x5D, 0x7D: depth -= 1
+            default: break
+            }
+        }
+    }
+
     public static func parse(_ bytes: Data) throws(EventError) -> [CloudEvent] {
         try checkEncoding(bytes)
         var body = bytes
@@ -14,6 +41,7 @@ public enum CloudEventParser {
         guard body.contains(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) else {
             throw EventError(location: "file", message: "is empty; expected a CloudEvents JSON object or array")
         }
+        try checkNesting(body)
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: body)

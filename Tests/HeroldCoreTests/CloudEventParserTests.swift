@@ -203,3 +203,27 @@ final class MailboxTests: XCTestCase {
         XCTAssertThrowsError(try Mailbox.parse("a@"))
     }
 }
+
+/// Found by fuzzing: data nested hundreds of levels deep was accepted, then stored as `null`
+/// (the encoder's depth limit), and took seconds to decode.
+final class NestingLimitTests: XCTestCase {
+    private func event(dataDepth: Int) -> Data {
+        let data = String(repeating: "[", count: dataDepth) + String(repeating: "]", count: dataDepth)
+        return Data(#"{"specversion":"1.0","id":"g","source":"/s","type":"t","data":\#(data)}"#.utf8)
+    }
+
+    func testDeepNestingIsRefusedWithTheLimitAndOffset() {
+        XCTAssertThrowsError(try CloudEventParser.parse(event(dataDepth: 511))) { error in
+            XCTAssertTrue("\(error)".contains("deeper than 64 levels"), "\(error)")
+        }
+        let started = Date()
+        XCTAssertThrowsError(try CloudEventParser.parse(Data((String(repeating: "[", count: 200_000)).utf8)))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "refused in one pass, not decoded")
+    }
+
+    func testOrdinaryNestingAndBracketsInsideStringsAreFine() throws {
+        XCTAssertEqual(try CloudEventParser.parse(event(dataDepth: 60)).count, 1)
+        let tricky = Data(#"{"specversion":"1.0","id":"g","source":"/s","type":"t","data":{"s":"[[[[\"{{{{"}}"#.utf8)
+        XCTAssertEqual(try CloudEventParser.parse(tricky).count, 1)
+    }
+}
