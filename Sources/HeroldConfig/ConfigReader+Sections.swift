@@ -4,7 +4,7 @@ import Yams
 
 extension ConfigReader {
     static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
-                                 "grace", "retry", "shutdown_timeout", "attachments"]
+                                 "grace", "retry", "shutdown_timeout", "attachments", "metrics"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -38,6 +38,7 @@ extension ConfigReader {
         if let node = top["attachments"] { config.attachments = readAttachments(node) }
         if let node = top["rules"] { readRules(node, into: &config) }
         if let node = top["calendar"] { config.calendar = readCalendar(node) }
+        if let node = top["metrics"] { config.metrics = readMetrics(node) }
         readScheduling(top["grace"], into: &config)
         readRetryAndShutdown(top, into: &config)
         config.recipientDetails = recipientDetails

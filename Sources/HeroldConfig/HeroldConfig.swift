@@ -38,6 +38,8 @@ public struct HeroldConfig: Sendable {
     /// How long SIGTERM waits for transfers in flight (key `shutdown_timeout`, default 30s)
     /// before leaving them in flight for the next start.
     public var shutdownTimeout: TimeInterval = 30
+    /// `metrics:` — the Prometheus endpoint and/or textfile (off by default).
+    public var metrics = MetricsConfig()
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],

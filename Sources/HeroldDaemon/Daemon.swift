@@ -2,6 +2,7 @@ import Curl
 import Dispatch
 import Foundation
 import HeroldCore
+import HeroldMetrics
 import HeroldSpool
 import HeroldStore
 import Logging
@@ -43,6 +44,7 @@ public struct Daemon: Sendable {
             return .config
         }
         let config = runtime.config
+        let metrics = config.metrics.isEnabled ? DaemonMetrics() : nil
         let spool = Spool(root: config.spool)
         let stateLock: StateLock
         do {
@@ -59,7 +61,7 @@ public struct Daemon: Sendable {
         let watcher: SpoolWatcher
         do {
             try spool.prepare()
-            journal = try Journal(directory: config.state)
+            journal = try Journal(directory: config.state, onCommit: metrics?.journalCommitted(seconds:synced:))
             let recovered = try await journal.recoverInflight()
             if recovered > 0 {
                 logger.notice("deliveries interrupted by a stop are taken up again", metadata: ["count": "\(recovered)"])
@@ -77,10 +79,10 @@ public struct Daemon: Sendable {
         let stopping = Atomic<Bool>(false)
         let exitCode = Atomic<Int32>(SysExit.ok.rawValue)
         let current = Mutex(runtime)
-        let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now)
+        let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now, metrics: metrics)
         let watchdog = Watchdog(environment: environment, notifier: notifier)
         let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
-                                    watchdog: watchdog)
+                                    watchdog: watchdog, metrics: metrics)
 
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
         let sources = installSignalHandlers(signalInput)
@@ -129,6 +131,10 @@ public struct Daemon: Sendable {
                                               runtime: { current.withLock { $0 } }, dispatcherBell: doorbell,
                                               wake: calendarBell, isStopping: { stopping.load(ordering: .relaxed) })
         let calendar = Task { await calendarService.run() }
+        let exposition = metrics.map {
+            MetricsService(metrics: $0, settings: config.metrics, journal: journal, logger: logger, now: now,
+                           config: { current.withLock { $0.config } })
+        }.map { service in Task { await service.run() } }
 
         for await signal in signals {
             switch signal {
@@ -186,6 +192,7 @@ public struct Daemon: Sendable {
         await delivery.value
         await calendar.value
         timer.cancel()
+        exposition?.cancel()
         heartbeat.cancel()
         forwarder.cancel()
         logger.notice("stopped")

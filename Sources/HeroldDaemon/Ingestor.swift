@@ -1,5 +1,6 @@
 import Foundation
 import HeroldCore
+import HeroldMetrics
 import HeroldSpool
 import HeroldStore
 import Logging
@@ -11,6 +12,7 @@ struct Ingestor: Sendable {
     let journal: any DeliveryJournal
     let logger: Logger
     let now: @Sendable () -> Date
+    var metrics: DaemonMetrics? = nil
 
     enum Outcome: Equatable {
         /// Recorded (some events may have been duplicates); the file is gone.
@@ -89,6 +91,7 @@ struct Ingestor: Sendable {
             }
             // Only now, with the journal committed, may the file go.
             try spool.remove(name)
+            metrics?.eventsAccepted(recorded.count, duplicates: duplicates)
             return .accepted(new: recorded.count, duplicates: duplicates, deliveries: deliveryCount)
         } catch {
             logger.error("cannot record event in the journal; the spool file stays and will be retried",
@@ -101,6 +104,7 @@ struct Ingestor: Sendable {
         do {
             _ = try spool.reject(name, reason: reason)
             logger.warning("spool file rejected", metadata: ["reason": "\(reason)"])
+            metrics?.fileRejected()
             return .rejected
         } catch {
             logger.error("cannot move spool file to rejected/", metadata: ["reason": "\(reason)", "error": "\(error)"])

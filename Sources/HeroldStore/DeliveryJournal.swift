@@ -32,6 +32,7 @@ public protocol DeliveryJournal: Sendable {
     func attempts(for id: DeliveryID) async throws -> [Attempt]
     func queueSummary() async throws -> [DestinationQueue]
     func dueTimes(now: Date) async throws -> (oldestDue: Date?, next: Date?)
+    func tally() async throws -> [DeliveryTally]
 
     // Operator commands
     func requeue(_ ids: [DeliveryID], now: Date) async throws -> Int
