@@ -32,10 +32,6 @@ extension ConfigReader {
     }
 
     private func listenAddress(_ node: Node, allowRemote: Bool) -> ListenAddress? {
-        if case .sequence = node {
-            issue(node, "metrics.listen: YAML read [...] as a list", fix: "quote an IPv6 address: listen: \"[::1]:9464\"")
-            return nil
-        }
         guard let text = string(node, at: "metrics.listen") else { return nil }
         let address: ListenAddress
         switch ListenAddress.parse(text) {
