@@ -155,22 +155,6 @@ final class DaemonMetricsTests: XCTestCase {
         XCTAssertEqual(shown.value(#"herold_journal_commit_seconds_bucket{sync="normal",le="0.0005"}"#), 2)
     }
 
-    func testEverythingTogetherPassesPromtool() throws {
-        let metrics = DaemonMetrics()
-        metrics.eventsAccepted(2, duplicates: 1)
-        metrics.fileRejected()
-        metrics.attempt(destination: hub, outcome: .deferred(code: "http.503"))
-        metrics.attempt(destination: smtp, outcome: .sent)
-        metrics.setLanes([smtp: .open, hub: .backingOff])
-        metrics.setDeliveries([(.sent, .email, 1)])
-        metrics.journalCommitted(seconds: 0.01, synced: true)
-        metrics.delivered(channel: .email, seconds: 1.5)
-        let text = Exposition(metrics).text
-        let check = try promtoolCheck(text)
-        XCTAssertEqual(check.status, 0, "promtool: \(check.output)\n\(text)")
-        XCTAssertEqual(check.output, "")
-    }
-
     private func delivery(_ channel: Channel, to recipient: String) -> Delivery {
         let event = EventKey(source: "/cms", id: "e1")
         return Delivery(id: DeliveryID.derive(event: event, rule: "r", action: 0, recipient: recipient, scheduledAt: nil),
