@@ -90,8 +90,8 @@ struct Ingestor: Sendable {
                 }
             }
             // Only now, with the journal committed, may the file go.
-            try spool.remove(name)
             metrics?.eventsAccepted(recorded.count, duplicates: duplicates)
+            try spool.remove(name)
             return .accepted(new: recorded.count, duplicates: duplicates, deliveries: deliveryCount)
         } catch {
             logger.error("cannot record event in the journal; the spool file stays and will be retried",
