@@ -59,6 +59,9 @@ public struct SMTPTransfer: Sendable {
     /// A cached connection idle longer than this is closed instead of reused
     /// (`CURLOPT_MAXAGE_CONN`, whole seconds, at least 1); nil keeps libcurl's 118 s.
     public var maxIdle: Duration?
+    /// Told the TLS version, the server certificate and the server's replies (never a login),
+    /// for a debug log; nil to skip the work.
+    public var trace: CurlTrace?
 
     public init(url: String, mailFrom: String, recipient: String, message: [UInt8], tls: TLS,
                 username: String? = nil, password: String? = nil, timeouts: CurlTimeouts = CurlTimeouts(),

@@ -25,6 +25,8 @@ final class Transfer {
     private var login = LoginWatch()
     /// SMTP only: whether a failure was a cached connection the server had dropped.
     private var session: StaleSession?
+    /// The TLS notes and server replies, for a debug log (`SMTPTransfer.trace`).
+    private var trace: TransferTrace?
 
     static let userAgent = "herold/0.1"
     private static let maxReplyLines = 20
@@ -107,10 +109,12 @@ final class Transfer {
 
         // Server reply lines reach us only through the debug callback; we keep the incoming
         // ones only. Of outgoing lines only the command verb is looked at (AUTH carries credentials).
+        trace = smtp.trace.map(TransferTrace.init)
         try handle.set(CURLOPT_DEBUGDATA, pointer: userdata)
         try handle.setDebug({ _, type, data, size, user in
             guard let data, let transfer = Transfer.from(user) else { return 0 }
             let bytes = UnsafeRawBufferPointer(start: data, count: size)
+            transfer.trace?.observe(type, bytes)
             if type == CURLINFO_HEADER_IN {
                 transfer.received(replyBytes: bytes)
             } else if type == CURLINFO_HEADER_OUT {

@@ -38,6 +38,12 @@ public struct HeroldConfig: Sendable {
     /// How long SIGTERM waits for transfers in flight (key `shutdown_timeout`, default 30s)
     /// before leaving them in flight for the next start.
     public var shutdownTimeout: TimeInterval = 30
+    /// How long personal data is kept (key `retention`: content 30d, records 365d, duplicates 730d).
+    public var retention = RetentionPolicy()
+    /// How recipients appear in log lines (key `log_recipients`: full, masked, hashed; default full).
+    public var logRecipients = RecipientLogMode.full
+    /// A summary of failures to an admin (key `notify`); nil: none.
+    public var notify: NotifyConfig?
     /// `metrics:` — the Prometheus endpoint and/or textfile (off by default).
     public var metrics = MetricsConfig()
 

@@ -59,9 +59,12 @@ public struct Daemon: Sendable {
         defer { withExtendedLifetime(stateLock) {} }
         let journal: any DeliveryJournal
         let watcher: SpoolWatcher
+        let pseudonym: RecipientPseudonym
         do {
             try spool.prepare()
             journal = try Journal(directory: config.state, onCommit: metrics?.journalCommitted(seconds:synced:))
+            pseudonym = try RecipientKey.load(directory: config.state)
+            RecipientLogFilter(mode: config.logRecipients, pseudonym: pseudonym).install()
             let recovered = try await journal.recoverInflight()
             if recovered > 0 {
                 logger.notice("deliveries interrupted by a stop are taken up again", metadata: ["count": "\(recovered)"])
@@ -81,14 +84,20 @@ public struct Daemon: Sendable {
         let current = Mutex(runtime)
         let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now, metrics: metrics)
         let watchdog = Watchdog(environment: environment, notifier: notifier)
+        let reserve = StateReserve(state: config.state)
         let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
-                                    watchdog: watchdog, metrics: metrics)
+                                    watchdog: watchdog, onDiskFull: { reserve.release() }, metrics: metrics)
 
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
-        let sources = installSignalHandlers(signalInput)
-        defer { sources.forEach { $0.cancel() } }
+        let rawSignals = SignalPipe.install()
+        let signalForwarder = Task {
+            for await number in rawSignals {
+                signalInput.yield(number == SIGHUP ? .reload : .terminate(number))
+            }
+        }
+        defer { signalForwarder.cancel() }
 
-        // Ingest: watcher signals plus our own rescans (retries, and a periodic scan as the truth).
+        // Ingest: watcher signals; the loop adds its own rescans (retries, and a periodic scan as the truth).
         let (spoolSignals, spoolInput) = AsyncStream.makeStream(of: SpoolSignal.self)
         let forwarder = Task {
             for await signal in watcher.signals { spoolInput.yield(signal) }
@@ -97,24 +106,14 @@ public struct Daemon: Sendable {
             // and let systemd's Restart=on-failure start herold, which checks the folders anew.
             if let failure = watcher.failure { signalInput.yield(.spoolLost(failure)) }
         }
-        let periodic = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(300))
-                spoolInput.yield(.rescan)
-            }
-        }
+        let watchingLine = "watching \(spool.new.path)"
         let loop = IngestLoop(
-            spool: spool, ingestor: ingestor, logger: logger,
+            spool: spool, ingestor: ingestor, reserve: reserve, logger: logger, now: now,
             runtime: { current.withLock { $0 } },
             isStopping: { stopping.load(ordering: .relaxed) },
             accepted: { doorbell.ring() },
-            retryLater: {
-                Task {
-                    try? await Task.sleep(for: .seconds(5))
-                    spoolInput.yield(.rescan)
-                }
-            })
-        let readyLine = "READY=1\nSTATUS=watching \(spool.new.path)"
+            status: { notifier.notify("STATUS=" + ($0.map { "\(watchingLine); \($0)" } ?? watchingLine)) })
+        let readyLine = "READY=1\nSTATUS=\(watchingLine)"
         let ingest = Task {
             await loop.run(signals: spoolSignals) {
                 notifier.notify(readyLine)
@@ -131,6 +130,14 @@ public struct Daemon: Sendable {
                                               runtime: { current.withLock { $0 } }, dispatcherBell: doorbell,
                                               wake: calendarBell, isStopping: { stopping.load(ordering: .relaxed) })
         let calendar = Task { await calendarService.run() }
+        let retentionService = RetentionService(journal: journal, spool: spool, pseudonym: pseudonym, logger: logger, now: now,
+                                                policy: { current.withLock { $0.config.retention } }, wake: Doorbell(),
+                                                isStopping: { stopping.load(ordering: .relaxed) })
+        let retention = Task { await retentionService.run() }
+        let notifyBell = Doorbell()
+        let adminNotifier = AdminNotifier(journal: journal, logger: logger, now: now, runtime: { current.withLock { $0 } },
+                                     wake: notifyBell, isStopping: { stopping.load(ordering: .relaxed) })
+        let notifying = Task { await adminNotifier.run() }
         let exposition = metrics.map {
             MetricsService(metrics: $0, settings: config.metrics, journal: journal, logger: logger, now: now,
                            config: { current.withLock { $0.config } })
@@ -143,8 +150,10 @@ public struct Daemon: Sendable {
                 do {
                     let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
                     current.withLock { $0 = fresh }
+                    RecipientLogFilter(mode: fresh.config.logRecipients, pseudonym: pseudonym).install()
                     await dispatcher.replace(runtime: fresh)
                     calendarBell.ring()
+                    notifyBell.ring()
                     logger.notice("configuration reloaded")
                     notifier.notify("READY=1\nSTATUS=configuration reloaded; watching \(spool.new.path)")
                 } catch {
@@ -163,10 +172,12 @@ public struct Daemon: Sendable {
                 notifier.notify("STOPPING=1")
                 stopping.store(true, ordering: .relaxed)
                 watcher.stop()
-                periodic.cancel()
                 spoolInput.finish()
                 doorbell.ring()
                 calendarBell.ring()
+                retention.cancel()
+                notifyBell.ring()
+                notifying.cancel()
                 signalInput.finish()
             }
         }
@@ -191,6 +202,8 @@ public struct Daemon: Sendable {
         }
         await delivery.value
         await calendar.value
+        await retention.value
+        await notifying.value
         timer.cancel()
         exposition?.cancel()
         heartbeat.cancel()
@@ -209,17 +222,5 @@ public struct Daemon: Sendable {
             throw .io(path: state.path, message: "\(error.localizedDescription)")
         }
         return try StateLock(directory: state)
-    }
-
-    private func installSignalHandlers(_ input: AsyncStream<Signal>.Continuation) -> [any DispatchSourceSignal] {
-        var sources: [any DispatchSourceSignal] = []
-        for (number, signal) in [(SIGTERM, Signal.terminate(SIGTERM)), (SIGINT, .terminate(SIGINT)), (SIGHUP, .reload)] {
-            Foundation.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { @Sendable in input.yield(signal) }
-            source.resume()
-            sources.append(source)
-        }
-        return sources
     }
 }

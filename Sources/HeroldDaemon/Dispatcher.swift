@@ -34,7 +34,8 @@ actor Dispatcher {
     static let orphanLimit = 4
 
     init(journal: any DeliveryJournal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
-         now: @escaping @Sendable () -> Date, watchdog: Watchdog? = nil, metrics: DaemonMetrics? = nil) {
+         now: @escaping @Sendable () -> Date, watchdog: Watchdog? = nil,
+         onDiskFull: @escaping @Sendable () -> Void = {}, metrics: DaemonMetrics? = nil) {
         self.journal = journal
         self.runtime = runtime
         self.doorbell = doorbell
@@ -42,7 +43,7 @@ actor Dispatcher {
         self.now = now
         self.watchdog = watchdog
         self.metrics = metrics
-        self.recorder = OutcomeRecorder(journal: journal, logger: logger)
+        self.recorder = OutcomeRecorder(journal: journal, logger: logger, onDiskFull: onDiskFull)
     }
 
     /// Uses a new config for the deliveries that follow (endpoints, relay, secrets, backoff)

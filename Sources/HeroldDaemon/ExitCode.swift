@@ -4,6 +4,8 @@ public enum SysExit: Int32, Sendable {
     case usage = 64
     /// The input data (an event) was invalid.
     case dataError = 65
+    /// A destination does not work (`check --connect`): sysexits' EX_UNAVAILABLE.
+    case unavailable = 69
     case ioError = 74
     /// Try again later: another `herold serve` holds the state folder.
     case tempFail = 75

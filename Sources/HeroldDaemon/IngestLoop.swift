@@ -1,51 +1,174 @@
 import Foundation
+import HeroldCore
 import HeroldSpool
 import Logging
+import Synchronization
 
 /// Feeds the ingestor: a scan of `new/` first (files that came while herold was down),
-/// then every file the watcher reports; a rescan whenever asked.
+/// then every file the watcher reports, a rescan when the watcher asks and every 5 minutes
+/// as the truth, and the retries of files left for later. Retries go through one timer
+/// (`RetryTimer`): however many files fail, one rescan at most is pending.
 struct IngestLoop: Sendable {
     let spool: Spool
     let ingestor: Ingestor
+    let reserve: StateReserve
     let logger: Logger
+    let now: @Sendable () -> Date
     let runtime: @Sendable () -> Runtime
     let isStopping: @Sendable () -> Bool
     /// Called after an event with deliveries was recorded.
     let accepted: @Sendable () -> Void
-    /// Called when a file had to be left for later (I/O or journal trouble).
-    let retryLater: @Sendable () -> Void
+    /// Told, on change only, what ingest waits for (a journal outage, files left for
+    /// later), or nil when nothing.
+    let status: @Sendable (String?) -> Void
+    var policy = IngestRetries.Policy()
+    var periodicRescan: Duration = .seconds(300)
 
-    func run(signals: AsyncStream<SpoolSignal>, ready: @Sendable () -> Void) async {
-        await scan()
-        ready()
-        for await signal in signals {
-            if isStopping() { break }
-            switch signal {
-            case .file(let name): await handle(name)
-            case .rescan: await scan()
+    /// What the loop keeps between passes.
+    struct State {
+        var retries: IngestRetries
+        /// Set while `new/` cannot be listed: when to try again.
+        var listingRetry: Date?
+        var lastStatus: String?
+    }
+
+    private enum Wake: Sendable { case spool(SpoolSignal), files, retry, periodic }
+
+    /// Files the watcher reported, gathered until the loop takes them all at once.
+    private final class Arrivals: Sendable {
+        private let names = Mutex<(list: [String], armed: Bool)>(([], false))
+        /// Adds a name; true when the loop must be woken (nobody woke it yet).
+        func add(_ name: String) -> Bool {
+            names.withLock { state in
+                state.list.append(name)
+                defer { state.armed = true }
+                return !state.armed
+            }
+        }
+        func takeAll() -> [String] {
+            names.withLock { state in
+                defer { state = ([], false) }
+                return state.list
             }
         }
     }
 
-    private func scan() async {
+    /// Files per journal transaction: a burst costs one fsync per batch, not per file.
+    static let batchSize = 64
+
+    func run(signals: AsyncStream<SpoolSignal>, ready: @Sendable () -> Void) async {
+        let (wakes, input) = AsyncStream.makeStream(of: Wake.self)
+        let arrivals = Arrivals()
+        let forwarder = Task {
+            for await signal in signals {
+                if case .file(let name) = signal {
+                    if arrivals.add(name) { input.yield(.files) }
+                } else {
+                    input.yield(.spool(signal))
+                }
+            }
+            input.finish()
+        }
+        let every = periodicRescan
+        let periodic = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: every)
+                input.yield(.periodic)
+            }
+        }
+        let timer = RetryTimer(now: now) { input.yield(.retry) }
+        defer {
+            forwarder.cancel()
+            periodic.cancel()
+            timer.cancel()
+        }
+        var state = State(retries: IngestRetries(policy: policy))
+        _ = reserve.ensure()
+        await scan(&state)
+        ready()
+        finishPass(&state, timer: timer)
+        for await wake in wakes {
+            if isStopping() { break }
+            switch wake {
+            case .spool(.file(let name)): await attempt([name], &state)
+            case .files: await attempt(arrivals.takeAll(), &state)
+            case .retry:
+                timer.began()
+                await scan(&state)
+            case .spool(.rescan), .periodic: await scan(&state)
+            }
+            finishPass(&state, timer: timer)
+        }
+    }
+
+    private func scan(_ state: inout State) async {
         let names: [String]
         do {
             names = try spool.listNew()
         } catch {
-            logger.error("cannot list spool/new", metadata: ["error": "\(error)"])
-            retryLater()
+            if state.listingRetry == nil {
+                logger.error("cannot list spool/new; trying again until it works", metadata: [
+                    "error": "\(error)", "retry_every": "\(Int(policy.probeEvery))s",
+                ])
+            }
+            state.listingRetry = now().addingTimeInterval(policy.probeEvery)
             return
         }
-        for name in names where !isStopping() {
-            await handle(name)
+        if state.listingRetry != nil {
+            logger.notice("spool/new can be listed again")
+            state.listingRetry = nil
+        }
+        state.retries.keepOnly(Set(names))
+        await attempt(names, &state)
+    }
+
+    /// Ingests those of `names` that do not wait out a delay (nor the journal being down),
+    /// `batchSize` files per journal transaction.
+    private func attempt(_ names: [String], _ state: inout State) async {
+        var due: [String] = []
+        for name in names where state.retries.isDue(name, now: now()) {
+            if state.retries.outage != nil, !reserve.ensure() {
+                // Still no room on the state disk: stay paused without trying the journal.
+                _ = state.retries.failed(name, .noSpace("no room for the reserve on the state disk"), now: now())
+                continue
+            }
+            due.append(name)
+        }
+        var start = 0
+        while start < due.count, !isStopping() {
+            let batch = Array(due[start..<min(start + Self.batchSize, due.count)])
+            start += batch.count
+            // A journal outage found by this batch holds the rest back until it ends.
+            let held = batch.filter { !state.retries.isDue($0, now: now()) }
+            let ready = batch.filter { !held.contains($0) }
+            for (name, outcome) in await ingestor.ingest(ready, runtime: runtime()) {
+                handle(name, outcome, &state)
+            }
         }
     }
 
-    private func handle(_ name: String) async {
-        switch await ingestor.ingest(name, runtime: runtime()) {
-        case .accepted(_, _, let deliveries) where deliveries > 0: accepted()
-        case .retryLater: retryLater()
-        default: break
+    private func handle(_ name: String, _ outcome: Ingestor.Outcome, _ state: inout State) {
+        switch outcome {
+        case .accepted(let new, _, let deliveries):
+            if deliveries > 0 { accepted() }
+            settle(name, journalWrote: new > 0, &state)
+        case .rejected, .gone:
+            settle(name, journalWrote: false, &state)
+        case .failed(let failure):
+            var logger = logger
+            logger[metadataKey: "spool.file"] = "\(name)"
+            failed(name, failure, logger: logger, &state)
+        }
+    }
+
+    /// Arms the retry timer for whatever waits, and reports a changed status.
+    private func finishPass(_ state: inout State, timer: RetryTimer) {
+        let wakes = [state.retries.nextWake, state.listingRetry].compactMap { $0 }
+        if let next = wakes.min() { timer.request(at: next) }
+        let text = Self.statusText(state)
+        if text != state.lastStatus {
+            state.lastStatus = text
+            status(text)
         }
     }
 }

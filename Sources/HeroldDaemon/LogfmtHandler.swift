@@ -27,8 +27,9 @@ public struct LogfmtHandler: LogHandler {
     public func log(event: LogEvent) {
         var line = ""
         if timestamps { line += "time=\(RFC3339.format(Date())) " }
-        line += "level=\(event.level) msg=\(Self.quote("\(event.message)"))"
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let recipients = RecipientLogFilter.current
+        line += "level=\(event.level) msg=\(Self.quote(recipients.apply("\(event.message)")))"
+        let merged = recipients.apply(metadata.merging(event.metadata ?? [:]) { _, new in new })
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quote("\(merged[key]!)"))"
         }

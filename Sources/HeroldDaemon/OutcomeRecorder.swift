@@ -24,9 +24,13 @@ actor OutcomeRecorder {
     private let firstBackoff: Duration
     private let maxBackoff: Duration
 
+    /// Called when a write fails because the disk is full (frees the state reserve).
+    private let onDiskFull: @Sendable () -> Void
+
     init(journal: any DeliveryJournal, logger: Logger, firstBackoff: Duration = .milliseconds(100),
-         maxBackoff: Duration = .seconds(5)) {
+         maxBackoff: Duration = .seconds(5), onDiskFull: @escaping @Sendable () -> Void = {}) {
         self.journal = journal
+        self.onDiskFull = onDiskFull
         self.logger = logger
         self.firstBackoff = firstBackoff
         self.maxBackoff = maxBackoff
@@ -61,6 +65,7 @@ actor OutcomeRecorder {
                 }
                 for (_, continuation) in batch { continuation.resume(returning: true) }
             } catch let error as JournalError where error.isTransient {
+                if error.isDiskFull { onDiskFull() }
                 if failingSince == nil {
                     failingSince = .now
                     logger.critical("cannot record delivery outcomes in the journal; retrying until it works",

@@ -222,16 +222,35 @@ public struct Spool: Sendable {
     /// Removes files and symlinks in `tmp/` not modified for `olderThan` seconds: what
     /// producers that crashed left behind. Returns how many it removed.
     public func cleanTmp(olderThan age: TimeInterval, now: Date = Date()) throws -> Int {
+        try removeOld(in: .tmp, folder: tmp.path, olderThan: age, now: now) { entry, _ in entry.stat }
+    }
+
+    /// Retention for `rejected/`: removes each rejected file with its `NAME.reason` once the
+    /// reason is older than `olderThan` seconds (a file kept its producer's time when moved
+    /// here; the reason's time is when it was rejected). Returns how many files it removed.
+    public func removeRejected(olderThan age: TimeInterval, now: Date = Date()) throws -> Int {
+        try removeOld(in: .rejected, folder: rejected.path, olderThan: age, now: now) { entry, all in
+            let reason = entry.name.text.hasSuffix(".reason") ? entry.name.text : entry.name.text + ".reason"
+            return all[reason] ?? entry.stat
+        }
+    }
+
+    /// Unlinks the entries (not folders) of `which` whose `age(entry, all)` time is before
+    /// `now - olderThan`, through the held descriptor; fsyncs the folder if any went.
+    private func removeOld(in which: SpoolFolders.Folder, folder: String, olderThan age: TimeInterval, now: Date,
+                           timeOf: ((name: SpoolName, stat: stat), [String: stat]) -> stat) throws -> Int {
         let cutoff = now.addingTimeInterval(-age)
-        let tmpFD = try folders.descriptor(.tmp)
+        let fd = try folders.descriptor(which)
+        let entries = try Syscall.listDirectory(fd, path: folder).filter { !$0.stat.isDirectory }
+        let all = Dictionary(entries.map { ($0.name.text, $0.stat) }, uniquingKeysWith: { a, _ in a })
         var removed = 0
-        for entry in try Syscall.listDirectory(tmpFD, path: tmp.path) where !entry.stat.isDirectory {
-            guard entry.stat.modificationDate < cutoff else { continue }
-            if try Syscall.unlinkAtIfPresent(tmpFD, entry.name, path: "\(tmp.path)/\(entry.name.text)") {
+        for entry in entries {
+            guard timeOf(entry, all).modificationDate < cutoff else { continue }
+            if try Syscall.unlinkAtIfPresent(fd, entry.name, path: "\(folder)/\(entry.name.text)") {
                 removed += 1
             }
         }
-        if removed > 0 { try Syscall.fsync(tmpFD, tmp.path) }
+        if removed > 0 { try Syscall.fsync(fd, folder) }
         return removed
     }
 

@@ -11,6 +11,9 @@ import HeroldCore
 /// (the lifecycle's outcomes, applied only to deliveries still in flight), and the operator
 /// commands, each allowed only from the states `DeliveryLifecycle` permits.
 public protocol DeliveryJournal: Sendable {
+    /// Where it is, for messages (a file, or a database URL without its password).
+    var path: String { get }
+
     // Ingest
     func contains(_ key: EventKey) async throws -> Bool
     func recordReplacing(_ batch: [(event: CloudEvent, deliveries: [Delivery])],
@@ -34,6 +37,11 @@ public protocol DeliveryJournal: Sendable {
     func dueTimes(now: Date) async throws -> (oldestDue: Date?, next: Date?)
     func tally() async throws -> [DeliveryTally]
 
+    // The admin's summaries (notify:)
+    func untoldProblems(limit: Int) async throws -> [AdminProblem]
+    func lastAdminSummary() async throws -> Date?
+    func recordAdminSummary(sentAt: Date, covered: [AdminProblem]) async throws
+
     // Operator commands
     func requeue(_ ids: [DeliveryID], now: Date) async throws -> Int
     func requeueAllFailed(now: Date) async throws -> Int
@@ -41,6 +49,30 @@ public protocol DeliveryJournal: Sendable {
     func release(_ ids: [DeliveryID], now: Date) async throws -> Int
     func purge(_ ids: [DeliveryID]) async throws -> Int
     func purgeAllFailed() async throws -> Int
+
+    // Personal data (RODO): retention, erasure, access
+    func applyRetention(_ policy: RetentionPolicy, now: Date, pseudonym: RecipientPseudonym,
+                        batchSize: Int) async throws -> RetentionReport
+    func giveSpaceBack(step: Int) async throws -> Int
+    func prepareSpaceReclaim(maxBytes: Int) async throws -> SpaceReclaim
+    func checkpoint(attempts: Int) async throws -> Bool
+    func forget(addresses: [String], names: [String], now: Date, pseudonym: RecipientPseudonym,
+                inFlightWait: Duration) async throws -> ErasureReport
+    func history(address: String, pseudonym: RecipientPseudonym) async throws -> [HistoryEntry]
 }
 
 extension Journal: DeliveryJournal {}
+
+/// The usual sizes of the personal-data steps.
+extension DeliveryJournal {
+    public func applyRetention(_ policy: RetentionPolicy, now: Date, pseudonym: RecipientPseudonym) async throws -> RetentionReport {
+        try await applyRetention(policy, now: now, pseudonym: pseudonym, batchSize: 500)
+    }
+    public func giveSpaceBack() async throws -> Int { try await giveSpaceBack(step: 256) }
+    public func prepareSpaceReclaim() async throws -> SpaceReclaim { try await prepareSpaceReclaim(maxBytes: 64 << 20) }
+    public func checkpoint() async throws -> Bool { try await checkpoint(attempts: 20) }
+    public func forget(addresses: [String], names: [String] = [], now: Date,
+                       pseudonym: RecipientPseudonym) async throws -> ErasureReport {
+        try await forget(addresses: addresses, names: names, now: now, pseudonym: pseudonym, inFlightWait: .seconds(30))
+    }
+}

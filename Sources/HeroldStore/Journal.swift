@@ -21,7 +21,7 @@ public final class Journal: Sendable {
 
     /// The journal file.
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Told how long each committed write took (see `CommitObserver`).
     private let onCommit: CommitObserver?
 
@@ -62,6 +62,8 @@ public final class Journal: Sendable {
         configuration.label = "herold.journal"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Freed space is zeroed, so erased personal data leaves no copy in the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             pool = try DatabasePool(path: file, configuration: configuration)

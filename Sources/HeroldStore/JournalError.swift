@@ -35,6 +35,11 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     /// True when retrying later may succeed.
     public var isTransient: Bool { kind == .transient }
 
+    /// True when SQLite found the disk full (`SQLITE_FULL`, whatever its extended code).
+    public var isDiskFull: Bool {
+        sqliteCode.map { ResultCode(rawValue: $0).primaryResultCode == .SQLITE_FULL } ?? false
+    }
+
     public var description: String {
         "journal \(file): \(operation) failed (\(kind.rawValue)): \(message)"
     }

@@ -76,6 +76,36 @@ enum JournalSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v4-retention") { db in
+            // content_erased_at: when retention or `forget` erased the delivery's message,
+            // reasons and replies (NULL: content kept). The partial indexes let each
+            // retention batch find its next rows without scanning what is already done.
+            try db.execute(sql: """
+                ALTER TABLE deliveries ADD COLUMN content_erased_at REAL;
+                CREATE INDEX deliveries_content_due ON deliveries (updated_at)
+                    WHERE content_erased_at IS NULL AND state IN ('failed', 'sent');
+                CREATE INDEX deliveries_finished ON deliveries (updated_at) WHERE state IN ('failed', 'sent');
+                CREATE INDEX deliveries_recipient ON deliveries (recipient COLLATE NOCASE);
+                CREATE INDEX events_content_due ON events (received_at) WHERE body <> '';
+                CREATE INDEX events_received ON events (received_at);
+                """)
+        }
+        migrator.registerMigration("v4-admin-notices") { db in
+            // The admin's summaries (notify:): when the last went out, and what each told —
+            // a delivery id (or lane:DESTINATION) with its updated_at then.
+            try db.execute(sql: """
+                CREATE TABLE admin_summaries (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    sent_at REAL NOT NULL,
+                    covered INTEGER NOT NULL
+                );
+                CREATE TABLE admin_notices (
+                    subject TEXT NOT NULL,
+                    changed_at REAL NOT NULL,
+                    PRIMARY KEY (subject, changed_at)
+                );
+                """)
+        }
         return migrator
     }
 }

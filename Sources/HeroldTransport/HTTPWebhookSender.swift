@@ -25,10 +25,7 @@ public struct HTTPWebhookSender: WebhookSender {
         } catch {
             throw error.deliveryFailure
         }
-        // A public name can still resolve to 127.0.0.1 or 169.254.169.254: judge the address
-        // curl actually connected to, before the request is sent.
-        let allowPeer: (@Sendable (String) -> Bool)? = request.allowPrivateAddresses
-            ? nil : { @Sendable ip in AddressPolicy.refusal(forIP: ip) == nil }
+        let allowPeer = PeerPolicy.check(allowPrivate: request.allowPrivateAddresses)
         let transfer = HTTPPostTransfer(
             url: request.url.description,
             headers: request.headers.map { CurlHeader(name: $0.name, value: $0.value) },

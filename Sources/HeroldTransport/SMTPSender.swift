@@ -32,33 +32,13 @@ public struct SMTPSender: EmailSender {
                                       message: "envelope address refused: \(error)")
             }
         }
-        let tls: SMTPTransfer.TLS = switch settings.tls {
-        case .none: .none
-        case .starttls: .starttls
-        case .tls: .implicit
-        }
-        var transfer = SMTPTransfer(
-            url: settings.url, mailFrom: message.envelopeFrom, recipient: message.recipient,
-            message: Array(message.bytes), tls: tls, username: settings.username, password: settings.password,
-            timeouts: CurlTimeouts(connect: settings.connectTimeout, total: settings.totalTimeout),
-            caFile: settings.caFile)
-        transfer.bearer = settings.bearer
-        transfer.ehloName = settings.ehloName
-        if let tokenFile = settings.tokenFile {
-            guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
-                // The refresh helper may be rewriting it; the next attempt will read it again.
-                throw DeliveryFailure(kind: .transient, code: "smtp.token",
-                                      message: "cannot read the OAuth token from \(tokenFile) (or it is empty)")
-            }
-            transfer.bearer = token
-        }
-        transfer.loginOptions = settings.auth?.loginOptions
+        var transfer = try settings.transfer(mailFrom: message.envelopeFrom, recipient: message.recipient,
+                                             message: Array(message.bytes))
         var logger = logger
         logger[metadataKey: "delivery.id"] = "\(message.deliveryID)"
         logger.debug("sending email", metadata: ["smtp.url": "\(settings.url)", "smtp.ehlo": "\(settings.ehloName ?? "-")"])
 
-        transfer.maxIdle = settings.idleTimeout
+        transfer.trace = TraceLog.trace(to: logger)
         let prepared = transfer, sessionLogger = logger
         let result = try await limiter.run { () async throws(DeliveryFailure) in
             await perform(prepared, logger: sessionLogger)

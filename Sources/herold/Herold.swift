@@ -10,9 +10,12 @@ struct Herold: AsyncParsableCommand {
         abstract: "Notification daemon: CloudEvents from a spool folder to email and webhooks.",
         version: "0.1.0",
         subcommands: [Serve.self, Enqueue.self, Check.self, Preview.self, Status.self, Upcoming.self, Requeue.self,
-                      Hold.self, Release.self, Purge.self]
+                      Hold.self, Release.self, Purge.self, Forget.self, History.self]
     )
 }
+
+/// `--log-level debug`; an unknown level is a usage error (64), not a silent `info`.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Options every command shares.
 struct CommonOptions: ParsableArguments {
@@ -49,11 +52,11 @@ func printJSON(_ value: Any) {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon in the foreground (systemd Type=notify).")
     @OptionGroup var options: CommonOptions
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug (adds TLS versions, peer certificates and SMTP replies), info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = logLevel
         let underSystemd = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
         LoggingSystem.bootstrap { label in LogfmtHandler(label: label, level: level, timestamps: !underSystemd) }
         let daemon = Daemon(configPath: options.config, logger: Logger(label: "herold"))
@@ -83,13 +86,22 @@ struct Enqueue: AsyncParsableCommand {
 }
 
 struct Check: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Validate the configuration and templates (exit 78 on errors).")
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the configuration and templates (exit 78 on errors).",
+        discussion: "With --connect, also talk to the relay (connect, TLS, EHLO, AUTH; no mail) and to every webhook endpoint (DNS, address policy, TCP, TLS; no request), one line each; exit 69 if one does not work.")
     @OptionGroup var options: CommonOptions
+    @Flag(help: "Also connect to the relay and every webhook endpoint, sending nothing.") var connect = false
 
     func run() async throws {
         try await finish {
-            let summary = try Commands.check(configPath: options.config)
+            guard connect else {
+                print(try Commands.check(configPath: options.config))
+                return
+            }
+            let (summary, results) = try await Commands.checkConnections(configPath: options.config)
             print(summary)
+            for result in results { print(result.line) }
+            if results.contains(where: { !$0.ok }) { throw ExitCode(SysExit.unavailable.rawValue) }
         }
     }
 }
@@ -198,6 +210,48 @@ struct Purge: AsyncParsableCommand {
         try await finish {
             let count = try await Commands.purge(configPath: options.config, ids: selection.ids, allFailed: selection.allFailed)
             print("purged \(count) deliveries")
+        }
+    }
+}
+
+struct Forget: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase a person's addresses, names and messages from the journal (RODO art. 17).",
+        discussion: """
+            Cancels what is still due to them ("erased on request"), erases their messages, the events \
+            that named them and the replies that did, then checkpoints the journal. Prints counts only. \
+            Safe while herold serve runs.
+            """)
+    @OptionGroup var options: CommonOptions
+    @Option(name: .customLong("name"), help: "Also erase this name (repeatable) where messages and events mention it.")
+    var names: [String] = []
+    @Argument(help: "Email addresses.") var addresses: [String]
+
+    func validate() throws {
+        if addresses.isEmpty { throw ValidationError("give at least one email address") }
+        if let bad = addresses.first(where: { !$0.contains("@") }) { throw ValidationError("\(bad) is not an email address") }
+    }
+
+    func run() async throws {
+        try await finish {
+            let report = try await Commands.forget(configPath: options.config, addresses: addresses, names: names)
+            print(report.text)
+        }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What herold sent or will send to an address (RODO art. 15): when, rule, subject, state.")
+    @OptionGroup var options: CommonOptions
+    @Flag(help: "Machine-readable output (stable fields).") var json = false
+    @Flag(help: "Also show each message's text, while the content period keeps it.") var showMessages = false
+    @Argument(help: "An email address.") var address: String
+
+    func run() async throws {
+        try await finish {
+            let report = try await Commands.history(configPath: options.config, address: address, showMessages: showMessages)
+            if json { printJSON(report.json) } else { print(report.text) }
         }
     }
 }

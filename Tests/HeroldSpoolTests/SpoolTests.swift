@@ -179,6 +179,20 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: spool.tmp.path), ["fresh.json"])
     }
 
+    func testRemoveRejectedGoesByTheReasonsTimeAndTakesBoth() throws {
+        let now = Date()
+        try write("{\"old\": 1}", to: "old.json")
+        try write("{\"fresh\": 1}", to: "fresh.json")
+        // The producer wrote fresh.json long ago, but it was rejected only now: it stays.
+        try setModified("fresh.json", now.addingTimeInterval(-90 * 86400))
+        try spool.reject("old.json", reason: "not JSON", now: now)
+        try spool.reject("fresh.json", reason: "not JSON", now: now)
+        try setModified("old.json.reason", now.addingTimeInterval(-31 * 86400), in: spool.rejected)
+        XCTAssertEqual(try spool.removeRejected(olderThan: 30 * 86400, now: now), 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: spool.rejected.path).sorted(),
+                       ["fresh.json", "fresh.json.reason"])
+    }
+
     // MARK: names that are not UTF-8
 
     /// Creates `new/<bytes>` (a name Swift's String cannot hold) with `contents`.

@@ -337,3 +337,17 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(fromDaemon?.state, .pending)
     }
 }
+
+final class JournalErrorKindTests: XCTestCase {
+    /// Ingest pauses on a full disk (and frees its reserve) whatever extended code SQLite gives.
+    func testDiskFullIsToldFromOtherTransientErrors() {
+        func error(_ code: Int32) -> JournalError {
+            JournalError(kind: .transient, file: "j", operation: "record", message: "m", sqliteCode: code)
+        }
+        XCTAssertTrue(error(13).isDiskFull, "SQLITE_FULL")
+        XCTAssertFalse(error(10).isDiskFull, "SQLITE_IOERR")
+        XCTAssertFalse(error(5).isDiskFull, "SQLITE_BUSY")
+        XCTAssertFalse(error(778).isDiskFull, "SQLITE_IOERR_WRITE (10 | 3 << 8)")
+        XCTAssertFalse(JournalError(kind: .transient, file: "j", operation: "o", message: "m").isDiskFull)
+    }
+}

@@ -102,17 +102,31 @@ final class CommandLineTests: XCTestCase {
         let dir = try makeTemporaryDirectory("unit")
         defer { try? FileManager.default.removeItem(at: dir) }
         // verify wants ExecStart's file to exist: point it at the binary just built.
-        let local = unit.replacingOccurrences(of: "/usr/local/bin/herold", with: heroldBinary.path)
+        let local = unit.replacingOccurrences(of: "/usr/bin/herold", with: heroldBinary.path)
         let path = dir.appendingPathComponent("herold.service")
         try local.write(to: path, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: analyze)
-        process.arguments = ["verify", path.path]
+        // man:herold(1) exists once the package is installed (scripts/ci-deb.sh checks it there).
+        process.arguments = ["verify", "--man=no", path.path]
         let err = Pipe()
         process.standardError = err
         try process.run()
         let messages = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0, messages)
+
+        // Hardened: systemd's own exposure score at most 1.1 (11 on its 0-100 scale).
+        let security = Process()
+        security.executableURL = URL(fileURLWithPath: analyze)
+        security.arguments = ["security", "--offline=yes", "--threshold=11", path.path]
+        let out = Pipe()
+        security.standardOutput = out
+        security.standardError = out
+        try security.run()
+        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        security.waitUntilExit()
+        XCTAssertEqual(security.terminationStatus, 0, report)
+        XCTAssertTrue(report.contains("Overall exposure level for herold.service: 1.1"), report)
     }
 }

@@ -120,4 +120,20 @@ final class SignalTests: SiteTestCase {
         XCTAssertGreaterThanOrEqual(pings, 4, "2.5 s with WatchdogSec=0.6s: \(notify.messages)")
         XCTAssertLessThan(Date().timeIntervalSince(start), 3)
     }
+
+    /// A SIGTERM the moment herold says READY=1 is never lost (signals reach a handler that
+    /// is in place before anything starts).
+    func testSIGTERMRightAfterReadyStopsHerold() throws {
+        let (site, smtp, http) = try makeSite("term-at-ready")
+        defer { withExtendedLifetime((smtp, http)) {} }
+        for round in 1...5 {
+            let notify = try NotifySocket(directory: try makeTemporaryDirectory("term-at-ready-\(round)"))
+            let daemon = try BackgroundProcess(executable: heroldBinary, arguments: ["serve", "--config", site.configPath],
+                                               environment: ["NOTIFY_SOCKET": notify.path])
+            cleanup.append { daemon.stop() }
+            XCTAssertTrue(notify.waitFor("READY=1"), daemon.output)
+            daemon.signal(SIGTERM)
+            XCTAssertEqual(daemon.waitForExit(timeout: 10), 0, "round \(round): \(daemon.output)")
+        }
+    }
 }

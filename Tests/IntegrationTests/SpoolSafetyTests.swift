@@ -184,6 +184,7 @@ final class SpoolSafetyTests: SiteTestCase {
             cleanup.append { daemon.stop() }
             try site.drop(TestSite.laureatesEvent(id: "przed-\(index)"), as: "przed.json")
             XCTAssertTrue(eventually { site.newFiles().isEmpty }, daemon.output)
+            XCTAssertTrue(eventually { smtp.records().count == 2 * (index + 1) }, "delivered before new/ goes: \(daemon.output)")
 
             let start = Date()
             XCTAssertEqual(lose(), 0, step)
