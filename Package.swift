@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The only C: libcurl's variadic calls behind typed static-inline wrappers.
@@ -64,12 +66,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Every metric herold has, by name, and its Prometheus exposition (listener, textfile).
+        .target(
+            name: "HeroldMetrics",
+            dependencies: [
+                "HeroldCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // Composition root: ingest, dispatch, signals, sd_notify.
         .target(
             name: "HeroldDaemon",
             dependencies: [
                 "HeroldCore", "HeroldConfig", "HeroldRules", "HeroldSpool",
-                "HeroldStore", "HeroldTransport", "HeroldMessage", "Curl",
+                "HeroldStore", "HeroldTransport", "HeroldMessage", "HeroldMetrics", "Curl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -87,6 +98,7 @@ let package = Package(
         .testTarget(name: "HeroldSpoolTests", dependencies: ["HeroldSpool"]),
         .testTarget(name: "HeroldStoreTests", dependencies: ["HeroldStore"]),
         .testTarget(name: "HeroldMessageTests", dependencies: ["HeroldMessage"]),
+        .testTarget(name: "HeroldMetricsTests", dependencies: ["HeroldMetrics", "HeroldCore"]),
         .testTarget(name: "HeroldTransportTests", dependencies: ["HeroldTransport", "Curl"]),
         .testTarget(
             name: "IntegrationTests",

@@ -4,7 +4,7 @@ import Yams
 
 extension ConfigReader {
     static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
-                                 "grace", "retry", "shutdown_timeout", "attachments", "retention", "log_recipients", "notify"]
+                                 "grace", "retry", "shutdown_timeout", "attachments", "retention", "log_recipients", "notify", "metrics"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -42,6 +42,7 @@ extension ConfigReader {
         readRetryAndShutdown(top, into: &config)
         readRetention(top, into: &config)
         if let node = top["notify"] { readNotify(node, into: &config) }
+        if let node = top["metrics"] { config.metrics = readMetrics(node) }
         config.recipientDetails = recipientDetails
         config.lines = lines
         return config

@@ -44,6 +44,8 @@ public struct HeroldConfig: Sendable {
     public var logRecipients = RecipientLogMode.full
     /// A summary of failures to an admin (key `notify`); nil: none.
     public var notify: NotifyConfig?
+    /// `metrics:` — the Prometheus endpoint and/or textfile (off by default).
+    public var metrics = MetricsConfig()
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],

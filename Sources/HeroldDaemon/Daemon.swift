@@ -2,6 +2,7 @@ import Curl
 import Dispatch
 import Foundation
 import HeroldCore
+import HeroldMetrics
 import HeroldSpool
 import HeroldStore
 import Logging
@@ -43,6 +44,7 @@ public struct Daemon: Sendable {
             return .config
         }
         let config = runtime.config
+        let metrics = config.metrics.isEnabled ? DaemonMetrics() : nil
         let spool = Spool(root: config.spool)
         let stateLock: StateLock
         do {
@@ -60,7 +62,7 @@ public struct Daemon: Sendable {
         let pseudonym: RecipientPseudonym
         do {
             try spool.prepare()
-            journal = try Journal(directory: config.state)
+            journal = try Journal(directory: config.state, onCommit: metrics?.journalCommitted(seconds:synced:))
             pseudonym = try RecipientKey.load(directory: config.state)
             RecipientLogFilter(mode: config.logRecipients, pseudonym: pseudonym).install()
             let recovered = try await journal.recoverInflight()
@@ -80,11 +82,11 @@ public struct Daemon: Sendable {
         let stopping = Atomic<Bool>(false)
         let exitCode = Atomic<Int32>(SysExit.ok.rawValue)
         let current = Mutex(runtime)
-        let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now)
+        let ingestor = Ingestor(spool: spool, journal: journal, logger: logger, now: now, metrics: metrics)
         let watchdog = Watchdog(environment: environment, notifier: notifier)
         let reserve = StateReserve(state: config.state)
         let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
-                                    watchdog: watchdog, onDiskFull: { reserve.release() })
+                                    watchdog: watchdog, onDiskFull: { reserve.release() }, metrics: metrics)
 
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
         let rawSignals = SignalPipe.install()
@@ -136,6 +138,10 @@ public struct Daemon: Sendable {
         let adminNotifier = AdminNotifier(journal: journal, logger: logger, now: now, runtime: { current.withLock { $0 } },
                                      wake: notifyBell, isStopping: { stopping.load(ordering: .relaxed) })
         let notifying = Task { await adminNotifier.run() }
+        let exposition = metrics.map {
+            MetricsService(metrics: $0, settings: config.metrics, journal: journal, logger: logger, now: now,
+                           config: { current.withLock { $0.config } })
+        }.map { service in Task { await service.run() } }
 
         for await signal in signals {
             switch signal {
@@ -199,6 +205,7 @@ public struct Daemon: Sendable {
         await retention.value
         await notifying.value
         timer.cancel()
+        exposition?.cancel()
         heartbeat.cancel()
         forwarder.cancel()
         logger.notice("stopped")

@@ -1,6 +1,7 @@
 import Foundation
 import HeroldConfig
 import HeroldCore
+import HeroldMetrics
 import HeroldStore
 import Logging
 
@@ -21,6 +22,7 @@ actor Dispatcher {
     private let now: @Sendable () -> Date
     private let watchdog: Watchdog?
     private let recorder: OutcomeRecorder
+    private let metrics: DaemonMetrics?
     private var lanes: [Destination: LaneHealth] = [:]
     private var inFlight: [Destination: Int] = [:]
     /// Deliveries whose destination the config no longer has: claimed a few at a time so
@@ -33,13 +35,14 @@ actor Dispatcher {
 
     init(journal: any DeliveryJournal, runtime: Runtime, doorbell: Doorbell, logger: Logger,
          now: @escaping @Sendable () -> Date, watchdog: Watchdog? = nil,
-         onDiskFull: @escaping @Sendable () -> Void = {}) {
+         onDiskFull: @escaping @Sendable () -> Void = {}, metrics: DaemonMetrics? = nil) {
         self.journal = journal
         self.runtime = runtime
         self.doorbell = doorbell
         self.logger = logger
         self.now = now
         self.watchdog = watchdog
+        self.metrics = metrics
         self.recorder = OutcomeRecorder(journal: journal, logger: logger, onDiskFull: onDiskFull)
     }
 
@@ -71,9 +74,9 @@ actor Dispatcher {
                 }
                 let runtime = self.runtime
                 let lifecycle = DeliveryLifecycle(retry: runtime.config.retry)
-                for (delivery, first) in claimed {
+                for (delivery, first, arrived) in claimed {
                     group.addTask {
-                        await self.deliver(delivery, firstAttemptAt: first, runtime: runtime, lifecycle: lifecycle)
+                        await self.deliver(delivery, firstAttemptAt: first, arrivedAt: arrived, runtime: runtime, lifecycle: lifecycle)
                     }
                 }
             }
@@ -99,7 +102,7 @@ actor Dispatcher {
     }
 
     /// Claims what the lanes have room for and marks it started; nil after a journal error.
-    private func claimDue() async -> [(Delivery, Date?)]? {
+    private func claimDue() async -> [(Delivery, Date?, Date?)]? {
         let instant = now()
         let room = room(at: instant)
         // Deliveries of destinations the config no longer has: looked for once a minute (the
@@ -138,7 +141,7 @@ actor Dispatcher {
                 lanes[destination, default: LaneHealth()].transferStarted(now: instant)
             }
         }
-        return live.map { ($0, claim.firstAttempts[$0.id]) }
+        return live.map { ($0, claim.firstAttempts[$0.id], claim.arrivals[$0.id]) }
     }
 
     /// Until the next due delivery of a lane with room, or a lane's backoff ends, at most
@@ -227,7 +230,7 @@ actor Dispatcher {
 
     // MARK: - One transfer
 
-    private func deliver(_ delivery: Delivery, firstAttemptAt: Date?, runtime: Runtime,
+    private func deliver(_ delivery: Delivery, firstAttemptAt: Date?, arrivedAt: Date?, runtime: Runtime,
                          lifecycle: DeliveryLifecycle) async {
         var logger = self.logger
         logger[metadataKey: "delivery.id"] = "\(delivery.id)"
@@ -263,6 +266,7 @@ actor Dispatcher {
         for action in transition.actions {
             guard await recorder.record(DeliveryOutcome(id: delivery.id, action: action, at: ended)) else { return }
             Self.log(action, of: delivery, logger: logger)
+            metrics?.recorded(action, of: delivery, arrivedAt: runtime.plansLater(delivery) ? nil : arrivedAt, at: ended)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HeroldCore
+import HeroldMetrics
 import HeroldSpool
 import HeroldStore
 import Logging
@@ -11,6 +12,7 @@ struct Ingestor: Sendable {
     let journal: any DeliveryJournal
     let logger: Logger
     let now: @Sendable () -> Date
+    var metrics: DaemonMetrics? = nil
 
     enum Outcome: Equatable {
         /// Recorded (some events may have been duplicates); the file is gone.
@@ -115,6 +117,7 @@ struct Ingestor: Sendable {
             return .failed(.unreadable("its events are journaled but the file cannot be removed: \(error)"))
         }
         let new = file.batch.filter { recorded.contains($0.event.key) }.count
+        metrics?.eventsAccepted(new, duplicates: file.skipped + file.batch.count - new)
         return .accepted(new: new, duplicates: file.skipped + file.batch.count - new, deliveries: deliveryCount)
     }
 
@@ -176,6 +179,7 @@ struct Ingestor: Sendable {
         do {
             _ = try spool.reject(name, reason: reason)
             logger.warning("spool file rejected", metadata: ["reason": "\(reason)"])
+            metrics?.fileRejected()
             return .rejected
         } catch {
             return .failed(.unreadable("cannot move it to rejected/ (reason: \(reason)): \(error)"))

@@ -35,6 +35,7 @@ public protocol DeliveryJournal: Sendable {
     func attempts(for id: DeliveryID) async throws -> [Attempt]
     func queueSummary() async throws -> [DestinationQueue]
     func dueTimes(now: Date) async throws -> (oldestDue: Date?, next: Date?)
+    func tally() async throws -> [DeliveryTally]
 
     // The admin's summaries (notify:)
     func untoldProblems(limit: Int) async throws -> [AdminProblem]

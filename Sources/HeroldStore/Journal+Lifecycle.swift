@@ -10,6 +10,8 @@ public struct JournalClaim: Sendable {
     public var expired: [Delivery]
     /// When each claimed delivery was first tried since it was queued or requeued.
     public var firstAttempts: [DeliveryID: Date]
+    /// When each claimed delivery's event arrived in the journal (its `created_at`).
+    public var arrivals: [DeliveryID: Date] = [:]
 }
 
 /// One outcome to record: what the lifecycle decided for a delivery in flight.
@@ -34,7 +36,7 @@ extension Journal {
         try await write("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
+                SELECT \(Self.deliveryColumns), first_attempt_at, created_at FROM deliveries
                 WHERE state IN (\(Self.claimable)) AND not_before <= ?
                 ORDER BY not_before, created_at, id
                 LIMIT ?
@@ -56,7 +58,7 @@ extension Journal {
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             for (destination, limit) in limits.sorted(by: { $0.key < $1.key }) where limit > 0 {
                 let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                    SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries INDEXED BY deliveries_destination_due
+                    SELECT \(Self.deliveryColumns), first_attempt_at, created_at FROM deliveries INDEXED BY deliveries_destination_due
                     WHERE destination = ? AND state IN (\(Self.claimable)) AND not_before <= ?
                     ORDER BY not_before
                     LIMIT ?
@@ -67,7 +69,7 @@ extension Journal {
                 let known = limits.keys.map { "'\($0.rawValue.replacingOccurrences(of: "'", with: "''"))'" }
                     .joined(separator: ", ")
                 let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                    SELECT \(Self.deliveryColumns), first_attempt_at FROM deliveries
+                    SELECT \(Self.deliveryColumns), first_attempt_at, created_at FROM deliveries
                     WHERE state IN (\(Self.claimable)) AND not_before <= ?
                         \(known.isEmpty ? "" : "AND destination NOT IN (\(known))")
                     ORDER BY not_before
@@ -122,6 +124,7 @@ extension Journal {
                         """).execute(arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
                     delivery.attempts += 1
                     result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
+                    result.arrivals[delivery.id] = (row["created_at"] as Double?).map(Date.init(timeIntervalSince1970:))
                 case .recordFailed(let failure):
                     // Too late: the reason says when it was due, in words (the code is on the attempt).
                     try db.cachedStatement(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?").execute(

@@ -22,12 +22,20 @@ public final class Journal: Sendable {
     /// The journal file.
     public let path: String
     let pool: DatabasePool
+    /// Told how long each committed write took (see `CommitObserver`).
+    private let onCommit: CommitObserver?
+
+    /// Called after each committed write with the seconds from asking to write to the
+    /// commit (waiting for other writers included), and whether the commit waited for the
+    /// disk (`synchronous=FULL`). For metrics; it must be quick.
+    public typealias CommitObserver = @Sendable (_ seconds: TimeInterval, _ synced: Bool) -> Void
 
     /// Opens (creating if needed) `directory/journal.sqlite` and brings its schema up to
     /// date. The journal holds every message to every person, so it is private to herold:
     /// the folder is created with mode 0700 and the file with 0600 (SQLite gives its -wal
     /// and -shm files the same mode), and wider modes left by an older version are narrowed.
-    public init(directory: URL) throws {
+    public init(directory: URL, onCommit: CommitObserver? = nil) throws {
+        self.onCommit = onCommit
         let file = directory.appendingPathComponent(Self.fileName).path
         self.path = file
         do {
@@ -238,7 +246,10 @@ public final class Journal: Sendable {
     func write<T: Sendable>(_ operation: String,
                                     _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(updates)
+            let start = ContinuousClock.now
+            let result = try await pool.write(updates)
+            committed(since: start, synced: true)
+            return result
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -254,8 +265,9 @@ public final class Journal: Sendable {
     /// write. The next FULL commit (every ingest) fsyncs the WAL, and these commits with it.
     func writeWithoutWaitingForDisk<T: Sendable>(_ operation: String,
                                                  _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let start = ContinuousClock.now
         do {
-            return try await pool.writeWithoutTransaction { db in
+            let result = try await pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 defer {
                     // Must not stay NORMAL: ingest relies on FULL before a spool file goes.
@@ -271,6 +283,8 @@ public final class Journal: Sendable {
                 guard let result else { throw JournalError(kind: .invalid, file: "", operation: operation, message: "no result") }
                 return result
             }
+            committed(since: start, synced: false)
+            return result
         } catch let error as CancellationError {
             throw error
         } catch let error as JournalError {
@@ -278,6 +292,12 @@ public final class Journal: Sendable {
         } catch {
             throw JournalError(wrapping: error, file: path, operation: operation)
         }
+    }
+
+    private func committed(since start: ContinuousClock.Instant, synced: Bool) {
+        guard let onCommit else { return }
+        let elapsed = (ContinuousClock.now - start).components
+        onCommit(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, synced)
     }
 
     func read<T: Sendable>(_ operation: String,
