@@ -7,15 +7,6 @@ import Glibc
 /// `herold check --connect` and `serve --log-level debug`, with the built binary against a relay
 /// as institutions run them (STARTTLS, a private CA, AUTH), a dead port and the HTTP sink.
 final class ConnectCheckTests: SiteTestCase {
-    private func makeCA() throws -> URL {
-        let folder = try makeTemporaryDirectory("connect-ca")
-        cleanup.append { try? FileManager.default.removeItem(at: folder) }
-        let script = repositoryRoot.appendingPathComponent("Tests/Support/make_test_ca.sh").path
-        let made = try BackgroundProcess(executable: URL(fileURLWithPath: "/bin/sh"), arguments: [script, folder.path])
-        guard made.waitForExit(timeout: 60) == 0 else { throw HarnessError("make_test_ca.sh failed: \(made.output)") }
-        return folder
-    }
-
     /// A relay with STARTTLS and AUTH, the HTTP sink as `partnerzy-hub`, and `martwy` on a port nobody listens on.
     private func site(relayPort: Int, ca: URL, httpPort: Int, password: String) throws -> FaultSite {
         let site = try FaultSite(name: "connect", body: """
@@ -74,7 +65,7 @@ final class ConnectCheckTests: SiteTestCase {
     }
 
     func testAWorkingRelayAndEndpointSayOKAndNothingIsSent() throws {
-        let ca = try makeCA()
+        let ca = try makeTestCA("connect-ca")
         let scratch = try makeTemporaryDirectory("connect-ok")
         cleanup.append { try? FileManager.default.removeItem(at: scratch) }
         let smtp = try relay(ca, directory: scratch.appendingPathComponent("mail"))
@@ -96,7 +87,7 @@ final class ConnectCheckTests: SiteTestCase {
     }
 
     func testAWrongPasswordAndNothingListeningFailWithTheReasonAndExit69() throws {
-        let ca = try makeCA()
+        let ca = try makeTestCA("connect-ca")
         let scratch = try makeTemporaryDirectory("connect-bad")
         cleanup.append { try? FileManager.default.removeItem(at: scratch) }
         let smtp = try relay(ca, directory: scratch.appendingPathComponent("mail"))
@@ -126,7 +117,7 @@ final class ConnectCheckTests: SiteTestCase {
         cleanup.append { try? FileManager.default.removeItem(at: scratch) }
         let smtp = try SinkServer(script: "smtp_sink.py", directory: scratch.appendingPathComponent("mail"), extraArguments: ["--no-auth"])
         let http = try SinkServer(script: "http_sink.py", directory: scratch.appendingPathComponent("http"))
-        let ca = try makeCA()
+        let ca = try makeTestCA("connect-ca")
         let site = try site(relayPort: smtp.port, ca: ca, httpPort: http.port, password: "tajne-hasło")
         let yaml = try String(contentsOfFile: site.configPath, encoding: .utf8)
             .replacingOccurrences(of: "tls: starttls", with: "tls: none")
@@ -142,7 +133,7 @@ final class ConnectCheckTests: SiteTestCase {
     /// At `debug`, the log shows the TLS version, the relay's certificate and its replies — and
     /// never the login.
     func testDebugLogShowsTLSVersionCertificateAndRepliesButNoSecret() throws {
-        let ca = try makeCA()
+        let ca = try makeTestCA("connect-ca")
         let scratch = try makeTemporaryDirectory("connect-debug")
         cleanup.append { try? FileManager.default.removeItem(at: scratch) }
         let smtp = try relay(ca, directory: scratch.appendingPathComponent("mail"))

@@ -6,11 +6,7 @@ import XCTest
 /// session, with no deferral and no second attempt.
 final class ConnectionEndToEndTests: SiteTestCase {
     func testARelayThatDropsIdleSessionsCostsNoDeferral() throws {
-        let ca = try makeTemporaryDirectory("idle-ca")
-        cleanup.append { try? FileManager.default.removeItem(at: ca) }
-        let made = try BackgroundProcess(executable: URL(fileURLWithPath: "/bin/sh"),
-                                         arguments: [repositoryRoot.appendingPathComponent("Tests/Support/make_test_ca.sh").path, ca.path])
-        guard made.waitForExit(timeout: 60) == 0 else { throw HarnessError("make_test_ca.sh failed: \(made.output)") }
+        let ca = try makeTestCA("idle-ca")
         let mail = try makeTemporaryDirectory("idle-mail")
         cleanup.append { try? FileManager.default.removeItem(at: mail) }
         let relay = try SinkServer(script: "smtp_sink.py", directory: mail, extraArguments: [

@@ -9,16 +9,6 @@ import Glibc
 final class RelayEndToEndTests: SiteTestCase {
     static let helo = "herold.rops.example.org"
 
-    /// A private CA and a server certificate for 127.0.0.1, from Tests/Support/make_test_ca.sh.
-    private func makeCA() throws -> URL {
-        let folder = try makeTemporaryDirectory("relay-ca")
-        cleanup.append { try? FileManager.default.removeItem(at: folder) }
-        let script = repositoryRoot.appendingPathComponent("Tests/Support/make_test_ca.sh").path
-        let made = try BackgroundProcess(executable: URL(fileURLWithPath: "/bin/sh"), arguments: [script, folder.path])
-        guard made.waitForExit(timeout: 60) == 0 else { throw HarnessError("make_test_ca.sh failed: \(made.output)") }
-        return folder
-    }
-
     private func relayConfig(port: Int, ca: URL, tls: String = "starttls", host: String = "127.0.0.1") -> String {
         """
         smtp:
@@ -45,7 +35,7 @@ final class RelayEndToEndTests: SiteTestCase {
     /// letter, no attempt counted, no second login); once the admin writes the new one and
     /// reloads, the same delivery goes over TLS, logged in, with the EHLO name.
     func testWrongPasswordDefersAndTheFixedOneDeliversOverSTARTTLSThroughCAFile() throws {
-        let ca = try makeCA()
+        let ca = try makeTestCA("relay-ca")
         let mail = try makeTemporaryDirectory("relay-mail")
         cleanup.append { try? FileManager.default.removeItem(at: mail) }
         let relay = try SinkServer(script: "smtp_sink.py", directory: mail, extraArguments: [
@@ -109,7 +99,7 @@ final class RelayEndToEndTests: SiteTestCase {
 
     /// `check` refuses a password in plain text to another machine, at the line of `tls:`.
     func testCheckRefusesAPasswordInPlainTextToARemoteRelay() throws {
-        let ca = try makeCA()
+        let ca = try makeTestCA("relay-ca")
         let site = try FaultSite(name: "relay-plain", body: relayConfig(port: 587, ca: ca, tls: "none", host: "poczta.rops.example.org")
             .replacingOccurrences(of: "  ca_file: \(ca.appendingPathComponent("ca.pem").path)\n", with: ""))
         cleanup.append { site.remove() }

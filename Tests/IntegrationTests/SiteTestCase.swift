@@ -25,4 +25,15 @@ class SiteTestCase: XCTestCase {
         cleanup.append { site.remove(); try? FileManager.default.removeItem(at: scratch) }
         return (site, smtp, http)
     }
+
+    /// A private CA and a server certificate for 127.0.0.1 (Tests/Support/make_test_ca.sh),
+    /// removed when the test ends.
+    func makeTestCA(_ name: String = "ca") throws -> URL {
+        let folder = try makeTemporaryDirectory(name)
+        cleanup.append { try? FileManager.default.removeItem(at: folder) }
+        let script = repositoryRoot.appendingPathComponent("Tests/Support/make_test_ca.sh").path
+        let made = try BackgroundProcess(executable: URL(fileURLWithPath: "/bin/sh"), arguments: [script, folder.path])
+        guard made.waitForExit(timeout: 60) == 0 else { throw HarnessError("make_test_ca.sh failed: \(made.output)") }
+        return folder
+    }
 }
