@@ -30,7 +30,8 @@ final class StateSafetyTests: SiteTestCase {
     }
 
     func testJournalIsPrivateToHerold() throws {
-        let (site, smtp, _) = try makeSite("private-journal")
+        let (site, smtp, http) = try makeSite("private-journal")
+        defer { withExtendedLifetime(http) {} }
         let daemon = try site.startDaemon(notify: try NotifySocket(directory: site.root))
         cleanup.append { daemon.stop() }
         try site.drop(TestSite.laureatesEvent(id: "prywatne"), as: "prywatne.json")
@@ -44,6 +45,15 @@ final class StateSafetyTests: SiteTestCase {
         var folder = stat()
         XCTAssertEqual(stat(state.path, &folder), 0)
         XCTAssertEqual(folder.st_mode & 0o077, 0, "state folder mode \(String(folder.st_mode & 0o777, radix: 8))")
+
+        // Everything sent: nothing is pending, and status says so.
+        XCTAssertTrue(eventually {
+            let text = (try? runHerold(["status", "--config", site.configPath]).stdout) ?? ""
+            return text.contains("sent 3") && text.contains("oldest pending: none") && text.contains("next attempt:   none")
+        }, (try? runHerold(["status", "--config", site.configPath]).stdout) ?? "")
+        let json = try runHerold(["status", "--config", site.configPath, "--json"]).stdout
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertNil(report["oldest_pending"], json)
     }
 }
 
