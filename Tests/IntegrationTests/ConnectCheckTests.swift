@@ -103,7 +103,7 @@ final class ConnectCheckTests: SiteTestCase {
         XCTAssertFalse((result.stdout + result.stderr).contains("stare-hasło"), "the password stays secret")
 
         // The relay gone too: its line says it cannot connect.
-        let nobody = try site.site.root.appendingPathComponent("herold.yaml")
+        let nobody = site.site.root.appendingPathComponent("herold.yaml")
         let yaml = try String(contentsOf: nobody, encoding: .utf8).replacingOccurrences(of: ":\(smtp.port)", with: ":\(dead)")
         try yaml.write(to: nobody, atomically: true, encoding: .utf8)
         let gone = try runHerold(["check", "--connect", "--config", site.configPath])
