@@ -36,4 +36,25 @@ final class QuotedPrintableTests: XCTestCase {
         XCTAssertTrue(encoded.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 76 })
         XCTAssertEqual(MIMEDecoders.decodeQuotedPrintable(encoded).map { String(decoding: $0, as: UTF8.self) }, text)
     }
+
+    /// Random text of Polish letters, emoji, spaces, tabs, dots, "=" and every kind of line
+    /// end: it decodes back to itself (line ends as CRLF), and every encoded line keeps the
+    /// rules (≤ 76, no trailing space or tab, no leading dot).
+    func testRandomTextRoundTripsAndKeepsTheLineRules() throws {
+        let pieces = ["ą", "ż", "Ł", "ó", "ę", "a", "Z", " ", "\t", ".", "=", "\n", "\r", "\r\n", "🙂", "€", "x", "Dzień"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let count = Int.random(in: 0...300, using: &generator)
+            let text = (0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let encoded = QuotedPrintable.encode(text)
+            let decoded = try XCTUnwrap(MIMEDecoders.decodeQuotedPrintable(encoded), encoded)
+            XCTAssertEqual(String(decoding: decoded, as: UTF8.self), LineEndings.crlf(text), encoded)
+            for line in encoded.components(separatedBy: "\r\n") {
+                XCTAssertLessThanOrEqual(line.utf8.count, QuotedPrintable.maxLineLength, line)
+                XCTAssertFalse(line.hasSuffix(" ") || line.hasSuffix("\t"), line)
+                XCTAssertFalse(line.hasPrefix("."), line)
+                XCTAssertTrue(line.utf8.allSatisfy { $0 < 0x80 }, line)
+            }
+        }
+    }
 }
