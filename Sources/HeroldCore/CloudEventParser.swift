@@ -104,6 +104,12 @@ public enum CloudEventParser {
             }
             return s
         }
+        /// A required attribute's value (`string` and `checked` throw when it is missing; this
+        /// only turns their optional into a value without a trap).
+        func required(_ value: String?, _ name: String) throws(EventError) -> String {
+            guard let value else { throw EventError(location: location, message: "missing required attribute \"\(name)\"") }
+            return value
+        }
         func checked(_ name: String, required: Bool) throws(EventError) -> String? {
             guard let s = try string(name, required: required) else { return nil }
             if s.isEmpty { throw EventError(location: "\(location).\(name)", message: "must not be empty") }
@@ -115,13 +121,13 @@ public enum CloudEventParser {
             }
             return s
         }
-        guard let specversion = try string("specversion", required: true) else { fatalError("unreachable") }
+        let specversion = try required(string("specversion", required: true), "specversion")
         guard specversion == "1.0" else {
             throw EventError(location: "\(location).specversion", message: "is \"\(specversion)\"; herold accepts CloudEvents \"1.0\"")
         }
-        let id = try checked("id", required: true)!
-        let source = try checked("source", required: true)!
-        let type = try checked("type", required: true)!
+        let id = try required(checked("id", required: true), "id")
+        let source = try required(checked("source", required: true), "source")
+        let type = try required(checked("type", required: true), "type")
         let subject = try checked("subject", required: false)
         let datacontenttype = try string("datacontenttype", required: false)
         if let ct = datacontenttype, ct.isEmpty || ct.unicodeScalars.contains(where: { $0.value < 0x20 }) {

@@ -139,8 +139,7 @@ struct IngestLoop: Sendable {
             let batch = Array(due[start..<min(start + Self.batchSize, due.count)])
             start += batch.count
             // A journal outage found by this batch holds the rest back until it ends.
-            let held = batch.filter { !state.retries.isDue($0, now: now()) }
-            let ready = batch.filter { !held.contains($0) }
+            let ready = batch.filter { state.retries.isDue($0, now: now()) }
             for (name, outcome) in await ingestor.ingest(ready, runtime: runtime()) {
                 handle(name, outcome, &state)
             }

@@ -243,18 +243,11 @@ public final class Journal: Sendable {
         }
     }
 
+    /// A durable write: `synchronous=FULL`, so once it returns the commit survives a power
+    /// cut (ingest relies on it before a spool file goes).
     func write<T: Sendable>(_ operation: String,
-                                    _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            let start = ContinuousClock.now
-            let result = try await pool.write(updates)
-            committed(since: start, synced: true)
-            return result
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            throw JournalError(wrapping: error, file: path, operation: operation)
-        }
+                            _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await transaction(operation, synchronous: "FULL", updates)
     }
 
     /// A write that is durable against a crash of the process but waits for no fsync:
@@ -265,16 +258,18 @@ public final class Journal: Sendable {
     /// write. The next FULL commit (every ingest) fsyncs the WAL, and these commits with it.
     func writeWithoutWaitingForDisk<T: Sendable>(_ operation: String,
                                                  _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await transaction(operation, synchronous: "NORMAL", updates)
+    }
+
+    /// One immediate transaction on the writer connection with its own `synchronous` mode,
+    /// set before it begins: every write says how durable it must be, so no mode is left
+    /// behind for the next one to restore.
+    private func transaction<T: Sendable>(_ operation: String, synchronous: StaticString,
+                                          _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let start = ContinuousClock.now
         do {
             let result = try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                defer {
-                    // Must not stay NORMAL: ingest relies on FULL before a spool file goes.
-                    do { try db.execute(sql: "PRAGMA synchronous = FULL") } catch {
-                        preconditionFailure("cannot restore PRAGMA synchronous = FULL: \(error)")
-                    }
-                }
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try updates(db)
@@ -283,7 +278,7 @@ public final class Journal: Sendable {
                 guard let result else { throw JournalError(kind: .invalid, file: "", operation: operation, message: "no result") }
                 return result
             }
-            committed(since: start, synced: false)
+            committed(since: start, synced: synchronous.description == "FULL")
             return result
         } catch let error as CancellationError {
             throw error

@@ -14,25 +14,8 @@ final class ConnectionEndToEndTests: SiteTestCase {
             "--auth", "rops:tajne-hasło", "--auth-require-tls", "--idle-timeout", "2",
         ])
         // A deferral would wait 5 minutes: the second message arriving at all shows there was none.
-        let site = try FaultSite(name: "idle-relay", body: """
-            smtp:
-              url: smtp://127.0.0.1:\(relay.port)
-              tls: starttls
-              ca_file: \(ca.appendingPathComponent("ca.pem").path)
-              helo: herold.rops.example.org
-              username: rops
-              password_file: secrets/smtp-haslo
-              from: "Powiadomienia ROPS Kraków <powiadomienia@rops.example.org>"
-              connect_timeout: 5
-              timeout: 10
-            recipients:
-              partners: [gops@example.org]
-            rules:
-              - name: oglos-laureatow
-                match: { type: laureates.announced }
-                send:
-                  - email: { to: [partners], template: laureaci }
-            """, retry: "retry: { first: 5m, max: 10m }")
+        let site = try FaultSite(name: "idle-relay", body: relaySiteBody(port: relay.port, ca: ca),
+                                 retry: "retry: { first: 5m, max: 10m }")
         cleanup.append { site.remove() }
         try "tajne-hasło\n".write(to: site.site.root.appendingPathComponent("secrets/smtp-haslo"), atomically: true, encoding: .utf8)
         let daemon = try site.site.startDaemon(notify: try NotifySocket(directory: site.site.root))

@@ -9,28 +9,6 @@ import Glibc
 final class RelayEndToEndTests: SiteTestCase {
     static let helo = "herold.rops.example.org"
 
-    private func relayConfig(port: Int, ca: URL, tls: String = "starttls", host: String = "127.0.0.1") -> String {
-        """
-        smtp:
-          url: smtp://\(host):\(port)
-          tls: \(tls)
-          ca_file: \(ca.appendingPathComponent("ca.pem").path)
-          helo: \(Self.helo)
-          username: rops
-          password_file: secrets/smtp-haslo
-          from: "Powiadomienia ROPS Kraków <powiadomienia@rops.example.org>"
-          connect_timeout: 5
-          timeout: 10
-        recipients:
-          partners: [gops@example.org]
-        rules:
-          - name: oglos-laureatow
-            match: { type: laureates.announced }
-            send:
-              - email: { to: [partners], template: laureaci }
-        """
-    }
-
     /// An expired password pauses the relay's lane: the message waits in the queue (no dead
     /// letter, no attempt counted, no second login); once the admin writes the new one and
     /// reloads, the same delivery goes over TLS, logged in, with the EHLO name.
@@ -42,7 +20,7 @@ final class RelayEndToEndTests: SiteTestCase {
             "--starttls", ca.appendingPathComponent("server.pem").path, ca.appendingPathComponent("server.key").path,
             "--auth", "rops:tajne-hasło", "--auth-require-tls",
         ])
-        let site = try FaultSite(name: "relay", body: relayConfig(port: relay.port, ca: ca))
+        let site = try FaultSite(name: "relay", body: relaySiteBody(port: relay.port, ca: ca))
         cleanup.append { site.remove() }
         let password = site.site.root.appendingPathComponent("secrets/smtp-haslo")
         try "stare-hasło\n".write(to: password, atomically: true, encoding: .utf8)
@@ -100,7 +78,7 @@ final class RelayEndToEndTests: SiteTestCase {
     /// `check` refuses a password in plain text to another machine, at the line of `tls:`.
     func testCheckRefusesAPasswordInPlainTextToARemoteRelay() throws {
         let ca = try makeTestCA("relay-ca")
-        let site = try FaultSite(name: "relay-plain", body: relayConfig(port: 587, ca: ca, tls: "none", host: "poczta.rops.example.org")
+        let site = try FaultSite(name: "relay-plain", body: relaySiteBody(port: 587, ca: ca, tls: "none", host: "poczta.rops.example.org")
             .replacingOccurrences(of: "  ca_file: \(ca.appendingPathComponent("ca.pem").path)\n", with: ""))
         cleanup.append { site.remove() }
         try "tajne-hasło\n".write(to: site.site.root.appendingPathComponent("secrets/smtp-haslo"), atomically: true, encoding: .utf8)

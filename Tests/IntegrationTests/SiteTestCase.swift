@@ -36,4 +36,28 @@ class SiteTestCase: XCTestCase {
         guard made.waitForExit(timeout: 60) == 0 else { throw HarnessError("make_test_ca.sh failed: \(made.output)") }
         return folder
     }
+
+    /// A site body with a relay as institutions run it (STARTTLS, the test CA's `ca_file`, an
+    /// EHLO name, AUTH as `rops` with `secrets/smtp-haslo`) and one email rule.
+    func relaySiteBody(port: Int, ca: URL, tls: String = "starttls", host: String = "127.0.0.1") -> String {
+        """
+        smtp:
+          url: smtp://\(host):\(port)
+          tls: \(tls)
+          ca_file: \(ca.appendingPathComponent("ca.pem").path)
+          helo: herold.rops.example.org
+          username: rops
+          password_file: secrets/smtp-haslo
+          from: "Powiadomienia ROPS Kraków <powiadomienia@rops.example.org>"
+          connect_timeout: 5
+          timeout: 10
+        recipients:
+          partners: [gops@example.org]
+        rules:
+          - name: oglos-laureatow
+            match: { type: laureates.announced }
+            send:
+              - email: { to: [partners], template: laureaci }
+        """
+    }
 }
