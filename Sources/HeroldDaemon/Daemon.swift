@@ -28,6 +28,11 @@ public struct Daemon: Sendable {
 
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     public func run() async -> SysExit {
+        // Signals first: a SIGTERM that arrives while herold is still starting (a restart
+        // followed at once by a stop) waits in the pipe and stops it cleanly, instead of
+        // meeting the default action and killing the process.
+        let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
+        let rawSignals = SignalPipe.install()
         let curl: CurlEngine
         do {
             curl = try CurlEngine()
@@ -88,8 +93,6 @@ public struct Daemon: Sendable {
         let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
                                     watchdog: watchdog, onDiskFull: { reserve.release() }, metrics: metrics)
 
-        let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
-        let rawSignals = SignalPipe.install()
         let signalForwarder = Task {
             for await number in rawSignals {
                 signalInput.yield(number == SIGHUP ? .reload : .terminate(number))
