@@ -16,6 +16,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -123,8 +124,33 @@ def main():
     log = open(os.path.join(work, "herold.log"), "a")
     started = time.monotonic()
 
+    # Each daemon reports READY=1 to this socket (as to systemd), so the final stop meets a
+    # daemon that has started: a SIGTERM while the dynamic loader is still mapping libcurl's
+    # libraries, before main() runs, takes the default action whatever herold does.
+    notify_path = os.path.join(work, "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+
     def serve():
-        return subprocess.Popen([herold, "serve", "--config", config], stdout=log, stderr=log)
+        return subprocess.Popen([herold, "serve", "--config", config], stdout=log, stderr=log,
+                                env={**os.environ, "NOTIFY_SOCKET": notify_path})
+
+    def drain_notify():
+        notify.setblocking(False)
+        try:
+            while notify.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def wait_ready(seconds):
+        notify.settimeout(seconds)
+        try:
+            while True:
+                if b"READY=1" in notify.recv(4096):
+                    return True
+        except socket.timeout:
+            return False
 
     problems = []
 
@@ -149,6 +175,7 @@ def main():
         time.sleep(rng.uniform(args.min_gap, args.max_gap))
         daemon.kill()
         daemon.wait()
+        drain_notify()
         daemon = serve()
     producer.join()
     poured = time.monotonic() - started
@@ -163,6 +190,8 @@ def main():
         if counts.get("sent") == expected and not spool_new:
             break
         time.sleep(0.5)
+    if not wait_ready(60):
+        problems.append("the last herold started did not report READY=1 within 60 s")
     daemon.send_signal(signal.SIGTERM)
     exit_code = daemon.wait(timeout=60)
     elapsed = time.monotonic() - started
@@ -211,6 +240,7 @@ def main():
         process.terminate()
         process.wait()
     log.close()
+    notify.close()
     if not problems and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if not problems else 1
