@@ -15,6 +15,22 @@ extension ConfigLoader {
                                           fix: "write the SMTP password into it (only the password, one line)"))
             }
         }
+        if let postgres = config.journal.postgresql, let passwordFile = postgres.passwordFile {
+            let line = config.lines["journal.password_file"] ?? 0
+            if let text = readSecret(passwordFile, key: "journal.password_file", file: file, line: line, into: &issues),
+               text.isEmpty {
+                issues.append(ConfigIssue(file: file, line: line, message: "journal.password_file: \(passwordFile.path) is empty",
+                                          fix: "write the PostgreSQL password into it (only the password, one line)"))
+            }
+        }
+        if let caFile = config.journal.postgresql?.caFile {
+            let line = config.lines["journal.ca_file"] ?? 0
+            if let text = readSecret(caFile, key: "journal.ca_file", file: file, line: line, into: &issues),
+               !text.contains("-----BEGIN CERTIFICATE-----") {
+                issues.append(ConfigIssue(file: file, line: line, message: "journal.ca_file: \(caFile.path) holds no PEM certificate",
+                                          fix: "point it at the database server's CA certificate in PEM form (-----BEGIN CERTIFICATE-----)"))
+            }
+        }
         if let caFile = config.smtp?.caFile {
             let line = config.lines["smtp.ca_file"] ?? 0
             if let text = readSecret(caFile, key: "smtp.ca_file", file: file, line: line, into: &issues),

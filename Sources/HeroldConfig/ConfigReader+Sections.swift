@@ -4,7 +4,8 @@ import Yams
 
 extension ConfigReader {
     static let topLevelKeys = ["timezone", "spool", "state", "limits", "smtp", "webhooks", "recipients", "rules", "calendar",
-                                 "grace", "retry", "shutdown_timeout", "attachments", "retention", "log_recipients", "notify", "metrics"]
+                                 "grace", "retry", "shutdown_timeout", "attachments", "retention", "log_recipients", "notify", "metrics",
+                                 "journal"]
 
     /// Reads the whole document; with issues, the returned config is incomplete and must not be used.
     func readConfig(root: Node?, fileURL: URL) -> HeroldConfig {
@@ -43,6 +44,7 @@ extension ConfigReader {
         readRetention(top, into: &config)
         if let node = top["notify"] { readNotify(node, into: &config) }
         if let node = top["metrics"] { config.metrics = readMetrics(node) }
+        if let node = top["journal"] { config.journal = readJournal(node) }
         config.recipientDetails = recipientDetails
         config.lines = lines
         return config

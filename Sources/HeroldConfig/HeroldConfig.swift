@@ -46,6 +46,8 @@ public struct HeroldConfig: Sendable {
     public var notify: NotifyConfig?
     /// `metrics:` — the Prometheus endpoint and/or textfile (off by default).
     public var metrics = MetricsConfig()
+    /// `journal:` — SQLite in `state` (default) or a shared PostgreSQL database.
+    public var journal = JournalConfig.sqlite
 
     public init(file: URL, timezone: TimeZone, spool: URL, state: URL, templatesDirectory: URL,
                 maxEventBytes: Int = 1 << 20, smtp: SMTPConfig?, webhooks: [String: WebhookConfig],
