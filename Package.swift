@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The only C: libcurl's variadic calls behind typed static-inline wrappers.
@@ -82,6 +83,7 @@ let package = Package(
                 "HeroldCore", "HeroldConfig", "HeroldRules", "HeroldSpool",
                 "HeroldStore", "HeroldTransport", "HeroldMessage", "HeroldMetrics", "Curl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

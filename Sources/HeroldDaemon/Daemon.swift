@@ -6,6 +6,7 @@ import HeroldMetrics
 import HeroldSpool
 import HeroldStore
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// `herold serve`: the composition root. Builds the parts from the config, watches the
@@ -109,6 +110,7 @@ public struct Daemon: Sendable {
             // and let systemd's Restart=on-failure start herold, which checks the folders anew.
             if let failure = watcher.failure { signalInput.yield(.spoolLost(failure)) }
         }
+        defer { forwarder.cancel() }
         let watchingLine = "watching \(spool.new.path)"
         let loop = IngestLoop(
             spool: spool, ingestor: ingestor, reserve: reserve, logger: logger, now: now,
@@ -117,102 +119,108 @@ public struct Daemon: Sendable {
             accepted: { doorbell.ring() },
             status: { notifier.notify("STATUS=" + ($0.map { "\(watchingLine); \($0)" } ?? watchingLine)) })
         let readyLine = "READY=1\nSTATUS=\(watchingLine)"
-        let ingest = Task {
-            await loop.run(signals: spoolSignals) {
-                notifier.notify(readyLine)
-                logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
-            }
-        }
         watchdog?.setLongestTransfer(runtime.longestTransfer)
-        let heartbeat = Task { await watchdog?.run() }
-        let delivery = Task {
-            await dispatcher.run(shouldStop: { stopping.load(ordering: .relaxed) })
-        }
         let calendarBell = Doorbell()
         let calendarService = CalendarService(journal: journal, logger: logger, now: now,
                                               runtime: { current.withLock { $0 } }, dispatcherBell: doorbell,
                                               wake: calendarBell, isStopping: { stopping.load(ordering: .relaxed) })
-        let calendar = Task { await calendarService.run() }
         let retentionService = RetentionService(journal: journal, spool: spool, pseudonym: pseudonym, logger: logger, now: now,
                                                 policy: { current.withLock { $0.config.retention } }, wake: Doorbell(),
                                                 isStopping: { stopping.load(ordering: .relaxed) })
-        let retention = Task { await retentionService.run() }
         let notifyBell = Doorbell()
         let adminNotifier = AdminNotifier(journal: journal, logger: logger, now: now, runtime: { current.withLock { $0 } },
                                      wake: notifyBell, isStopping: { stopping.load(ordering: .relaxed) })
-        let notifying = Task { await adminNotifier.run() }
         let exposition = metrics.map {
             MetricsService(metrics: $0, settings: config.metrics, journal: journal, logger: logger, now: now,
                            config: { current.withLock { $0.config } })
-        }.map { service in Task { await service.run() } }
+        }
 
-        for await signal in signals {
-            switch signal {
-            case .reload:
-                notifier.notify("RELOADING=1\nSTATUS=reloading \(configPath)")
-                do {
-                    let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
-                    current.withLock { $0 = fresh }
-                    RecipientLogFilter(mode: fresh.config.logRecipients, pseudonym: pseudonym).install()
-                    await dispatcher.replace(runtime: fresh)
-                    calendarBell.ring()
-                    notifyBell.ring()
-                    logger.notice("configuration reloaded")
-                    notifier.notify("READY=1\nSTATUS=configuration reloaded; watching \(spool.new.path)")
-                } catch {
-                    for issue in error.issues { logger.error("new configuration refused; keeping the old one", metadata: ["issue": "\(issue)"]) }
-                    notifier.notify("READY=1\nSTATUS=new configuration refused (\(error.issues.count) errors); running the old one")
-                }
-            case .terminate, .spoolLost:
-                if case .spoolLost(let failure) = signal {
-                    logger.critical("spool folder lost; stopping, to be restarted by systemd",
-                                    metadata: ["folder": "\(spool.new.path)", "error": "\(failure)", "exit": "74"])
-                    notifier.notify("STATUS=stopping: \(failure)")
-                    exitCode.store(SysExit.ioError.rawValue, ordering: .relaxed)
-                } else if case .terminate(let number) = signal {
-                    logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
-                }
-                notifier.notify("STOPPING=1")
-                stopping.store(true, ordering: .relaxed)
-                watcher.stop()
-                spoolInput.finish()
-                doorbell.ring()
-                calendarBell.ring()
-                retention.cancel()
-                notifyBell.ring()
-                notifying.cancel()
-                signalInput.finish()
-            }
+        // A stop begins once, whichever service is asked first: every loop sees `stopping`,
+        // systemd hears STOPPING=1, and the last resort's clock starts.
+        let lastResort = LastResort(logger: logger, notifier: notifier, exitCode: { exitCode.load(ordering: .relaxed) },
+                                    bound: { current.withLock { $0.config.shutdownTimeout } })
+        let beginStop: @Sendable () -> Void = {
+            guard !stopping.exchange(true, ordering: .relaxed) else { return }
+            notifier.notify("STOPPING=1")
+            lastResort.arm()
         }
-        await ingest.value
-        // Transfers in flight get `shutdown_timeout`; then they are aborted and left in
-        // flight in the journal, taken up again on the next start.
-        let bound = current.withLock { $0.config.shutdownTimeout }
-        let timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64(bound * 1000)))
-            guard !Task.isCancelled else { return }
-            logger.warning("transfers still in flight after shutdown_timeout; leaving them for the next start",
-                           metadata: ["shutdown_timeout": "\(Int(bound))s"])
-            delivery.cancel()
-            // libcurl can block its loop for one reply (SMTP end of DATA) and miss the
-            // cancel until its own timeout: the journal is consistent at every moment, so
-            // exit now and leave the rest in flight, as a crash would.
-            try? await Task.sleep(for: .seconds(2))
-            guard !Task.isCancelled else { return }
-            logger.warning("transfers did not stop; exiting with them in flight")
-            notifier.notify("STATUS=stopped with transfers in flight")
-            Foundation.exit(exitCode.load(ordering: .relaxed))
+
+        // The parts as services, in the order they start; a graceful shutdown stops them in
+        // the reverse order: signals, ingest (no new events), the admin's summaries, retention,
+        // the calendar, the lanes (transfers in flight finish), metrics, the watchdog last.
+        // A service that returns ends the group, so only parts that run are services.
+        var services: [DaemonService] = []
+        if let watchdog {
+            services.append(DaemonService("watchdog", cancelledOnShutdown: true, stop: beginStop) { await watchdog.run() })
         }
-        await delivery.value
-        await calendar.value
-        await retention.value
-        await notifying.value
-        timer.cancel()
-        exposition?.cancel()
-        heartbeat.cancel()
-        forwarder.cancel()
+        if let exposition {
+            services.append(DaemonService("metrics", cancelledOnShutdown: true, stop: beginStop) { await exposition.run() })
+        }
+        services += [
+            DaemonService("lanes", stop: { beginStop(); doorbell.ring() }) {
+                await dispatcher.run(shouldStop: { stopping.load(ordering: .relaxed) })
+            },
+            DaemonService("calendar", stop: { beginStop(); calendarBell.ring() }) { await calendarService.run() },
+            DaemonService("retention", cancelledOnShutdown: true, stop: beginStop) { await retentionService.run() },
+            DaemonService("notify", cancelledOnShutdown: true, stop: { beginStop(); notifyBell.ring() }) { await adminNotifier.run() },
+            DaemonService("ingest", stop: { beginStop(); watcher.stop(); spoolInput.finish() }) {
+                await loop.run(signals: spoolSignals) {
+                    notifier.notify(readyLine)
+                    logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
+                }
+            },
+            // Returning ends the group gracefully (SIGTERM, SIGINT, a lost spool folder).
+            DaemonService("signals", stop: { beginStop(); signalInput.finish() }) {
+                for await signal in signals {
+                    switch signal {
+                    case .reload:
+                        await reload(current: current, curl: curl, dispatcher: dispatcher, pseudonym: pseudonym,
+                               watching: spool.new.path, bells: [calendarBell, notifyBell])
+                    case .terminate(let number):
+                        logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
+                        return
+                    case .spoolLost(let failure):
+                        logger.critical("spool folder lost; stopping, to be restarted by systemd",
+                                        metadata: ["folder": "\(spool.new.path)", "error": "\(failure)", "exit": "74"])
+                        notifier.notify("STATUS=stopping: \(failure)")
+                        exitCode.store(SysExit.ioError.rawValue, ordering: .relaxed)
+                        return
+                    }
+                }
+            },
+        ]
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { service in
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: service.name)
+            },
+            logger: logger))
+        let running = Task { try await group.run() }
+        lastResort.watch(running)
+        if case .failure(let error) = await running.result, !(error is CancellationError) {
+            logger.error("a service ended with an error", metadata: ["error": "\(error)"])
+        }
+        lastResort.disarm()
         logger.notice("stopped")
         return SysExit(rawValue: exitCode.load(ordering: .relaxed)) ?? .ioError
+    }
+
+    /// SIGHUP: the new configuration replaces the old one only when it loads without an issue.
+    private func reload(current: borrowing Mutex<Runtime>, curl: CurlEngine, dispatcher: Dispatcher, pseudonym: RecipientPseudonym,
+                        watching: String, bells: [Doorbell]) async {
+        notifier.notify("RELOADING=1\nSTATUS=reloading \(configPath)")
+        do {
+            let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
+            current.withLock { $0 = fresh }
+            RecipientLogFilter(mode: fresh.config.logRecipients, pseudonym: pseudonym).install()
+            await dispatcher.replace(runtime: fresh)
+            for bell in bells { bell.ring() }
+            logger.notice("configuration reloaded")
+            notifier.notify("READY=1\nSTATUS=configuration reloaded; watching \(watching)")
+        } catch {
+            for issue in error.issues { logger.error("new configuration refused; keeping the old one", metadata: ["issue": "\(issue)"]) }
+            notifier.notify("READY=1\nSTATUS=new configuration refused (\(error.issues.count) errors); running the old one")
+        }
     }
 
     /// One daemon per state folder: a second one would ingest the same files and take up
