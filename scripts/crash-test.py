@@ -16,83 +16,15 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SUPPORT = os.path.join(ROOT, "Tests", "Support")
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-RECIPIENTS = ["gops@example.org", "pcpr@example.org"]
-
-
-def start_sink(script, directory):
-    process = subprocess.Popen([sys.executable, "-u", os.path.join(SUPPORT, script), "--port", "0", "--dir", directory],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = process.stdout.readline()
-    if not line.startswith("READY "):
-        process.kill()
-        raise SystemExit(f"{script} did not start: {line!r}")
-    return process, int(line.split()[1])
-
-
-def write_site(root, smtp_port, http_port):
-    os.makedirs(os.path.join(root, "templates", "crash"))
-    os.makedirs(os.path.join(root, "secrets"))
-    with open(os.path.join(root, "secrets", "hub.whsec"), "w") as f:
-        f.write(SECRET)
-    with open(os.path.join(root, "templates", "crash", "subject.mustache"), "w") as f:
-        f.write("Zdarzenie {{event.id}}")
-    with open(os.path.join(root, "templates", "crash", "text.mustache"), "w") as f:
-        f.write("Treść zdarzenia {{event.id}}.\n")
-    config = os.path.join(root, "herold.yaml")
-    with open(config, "w") as f:
-        f.write(f"""timezone: Europe/Warsaw
-spool: ./spool
-state: ./state
-retry: {{ first: 1s, max: 2s }}
-smtp:
-  url: smtp://127.0.0.1:{smtp_port}
-  tls: none
-  from: "Test awarii <awarie@rops.example.org>"
-  connect_timeout: 5
-  timeout: 20
-webhooks:
-  hub:
-    url: http://127.0.0.1:{http_port}/hook
-    secret_file: secrets/hub.whsec
-    allow_private: true
-    connect_timeout: 5
-    timeout: 20
-recipients:
-  partners: [{", ".join(RECIPIENTS)}]
-rules:
-  - name: crash
-    match: {{ type: crash.test }}
-    send:
-      - email: {{ to: [partners], template: crash }}
-      - webhook: {{ endpoint: hub }}
-""")
-    return config
-
-
-def status(herold, config):
-    result = subprocess.run([herold, "status", "--config", config, "--json"], capture_output=True, text=True)
-    if result.returncode != 0:
-        return None
-    return json.loads(result.stdout)
-
-
-def read_records(directory):
-    records = []
-    for name in os.listdir(directory):
-        if name.endswith(".json"):
-            with open(os.path.join(directory, name), encoding="utf-8") as f:
-                records.append(json.load(f))
-    return records
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from crashlib import (DELIVERIES_PER_EVENT, NotifySocket, start_sink, status, verdict,  # noqa: E402
+                      write_events, write_site)
 
 
 def main():
@@ -124,45 +56,16 @@ def main():
     log = open(os.path.join(work, "herold.log"), "a")
     started = time.monotonic()
 
-    # Each daemon reports READY=1 to this socket (as to systemd), so the final stop meets a
-    # daemon that has started: a SIGTERM while the dynamic loader is still mapping libcurl's
-    # libraries, before main() runs, takes the default action whatever herold does.
-    notify_path = os.path.join(work, "notify.sock")
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(notify_path)
+    notify = NotifySocket(os.path.join(work, "notify.sock"))
 
     def serve():
-        return subprocess.Popen([herold, "serve", "--config", config], stdout=log, stderr=log,
-                                env={**os.environ, "NOTIFY_SOCKET": notify_path})
-
-    def drain_notify():
-        notify.setblocking(False)
-        try:
-            while notify.recv(4096):
-                pass
-        except BlockingIOError:
-            pass
-
-    def wait_ready(seconds):
-        notify.settimeout(seconds)
-        try:
-            while True:
-                if b"READY=1" in notify.recv(4096):
-                    return True
-        except socket.timeout:
-            return False
+        return subprocess.Popen([herold, "serve", "--config", config], stdout=log, stderr=log, env=notify.environment())
 
     problems = []
 
     def pour():
         for first in range(0, args.events, args.batch):
-            files = []
-            for n in range(first, min(first + args.batch, args.events)):
-                path = os.path.join(events_dir, f"e{n}.json")
-                with open(path, "w") as f:
-                    json.dump({"specversion": "1.0", "id": f"e{n}", "source": "/crash-test", "type": "crash.test",
-                               "data": {"n": n}}, f)
-                files.append(path)
+            files = write_events(events_dir, range(first, min(first + args.batch, args.events)))
             result = subprocess.run([herold, "enqueue", "--config", config, *files], capture_output=True, text=True)
             if result.returncode != 0:
                 problems.append(f"enqueue failed: {result.stderr.strip()}")
@@ -175,12 +78,12 @@ def main():
         time.sleep(rng.uniform(args.min_gap, args.max_gap))
         daemon.kill()
         daemon.wait()
-        drain_notify()
+        notify.drain()
         daemon = serve()
     producer.join()
     poured = time.monotonic() - started
 
-    expected = args.events * (len(RECIPIENTS) + 1)
+    expected = args.events * DELIVERIES_PER_EVENT
     deadline = time.monotonic() + args.timeout
     counts = {}
     while time.monotonic() < deadline:
@@ -190,7 +93,7 @@ def main():
         if counts.get("sent") == expected and not spool_new:
             break
         time.sleep(0.5)
-    if not wait_ready(60):
+    if not notify.wait_ready(60):
         problems.append("the last herold started did not report READY=1 within 60 s")
     daemon.send_signal(signal.SIGTERM)
     exit_code = daemon.wait(timeout=60)
@@ -200,39 +103,12 @@ def main():
     if counts.get("sent") != expected or sum(counts.values()) != expected:
         problems.append(f"journal counts {counts}, expected {expected} sent")
 
-    # What the servers received: group by what was meant (recipient + event), not by id.
-    mails, hooks = read_records(mail_dir), read_records(http_dir)
-    ids_by_delivery = {}
-    for mail in mails:
-        key = ("email", mail["rcpt_tos"][0], (mail.get("subject") or "").removeprefix("Zdarzenie "))
-        ids_by_delivery.setdefault(key, []).append(mail.get("message_id"))
-    for hook in hooks:
-        event = json.loads(hook["body"]).get("id")
-        hook_id = next((v for k, v in hook["headers"] if k.lower() == "webhook-id"), None)
-        ids_by_delivery.setdefault(("webhook", "hub", event), []).append(hook_id)
-    wanted = {("email", r, f"e{n}") for n in range(args.events) for r in RECIPIENTS}
-    wanted |= {("webhook", "hub", f"e{n}") for n in range(args.events)}
-    missing = wanted - set(ids_by_delivery)
-    unexpected = set(ids_by_delivery) - wanted
-    mismatched = [k for k, ids in ids_by_delivery.items() if len(set(ids)) != 1]
-    received = len(mails) + len(hooks)
-    duplicates = received - len(ids_by_delivery)
-    distinct_ids = len({i for ids in ids_by_delivery.values() for i in ids})
-    if missing:
-        problems.append(f"{len(missing)} deliveries never arrived, e.g. {sorted(missing)[:3]}")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected deliveries, e.g. {sorted(unexpected)[:3]}")
-    if mismatched:
-        problems.append(f"{len(mismatched)} deliveries repeated with another id, e.g. {mismatched[:3]}")
-    if distinct_ids != expected:
-        problems.append(f"{distinct_ids} distinct ids, expected {expected}")
-    if duplicates > args.kills * args.max_repeats_per_kill:
-        problems.append(f"{duplicates} repeats for {args.kills} kills (allowed: {args.max_repeats_per_kill} per kill)")
+    found, figures = verdict(mail_dir, http_dir, args.events, args.kills, args.max_repeats_per_kill)
+    problems += found
 
     summary = {
         "ok": not problems, "seed": seed, "events": args.events, "kills": args.kills,
-        "expected_deliveries": expected, "received": received, "distinct_ids": distinct_ids,
-        "duplicates": duplicates, "missing": len(missing), "seconds": round(elapsed, 1),
+        **figures, "seconds": round(elapsed, 1),
         "pour_seconds": round(poured, 1), "problems": problems, "work": work,
     }
     print(json.dumps(summary), flush=True)
