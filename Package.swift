@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The only C: libcurl's variadic calls behind typed static-inline wrappers.
@@ -59,6 +60,15 @@ let package = Package(
             name: "HeroldStore",
             dependencies: ["HeroldCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The journal on PostgreSQL, shared by several nodes (leases, SKIP LOCKED claims).
+        .target(
+            name: "HeroldPostgres",
+            dependencies: [
+                "HeroldStore", "HeroldCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Email (SMTP) and webhook (HTTP) transports over Curl; MIME and signing.
         .target(
             name: "HeroldTransport",
@@ -81,7 +91,7 @@ let package = Package(
             name: "HeroldDaemon",
             dependencies: [
                 "HeroldCore", "HeroldConfig", "HeroldRules", "HeroldSpool",
-                "HeroldStore", "HeroldTransport", "HeroldMessage", "HeroldMetrics", "Curl",
+                "HeroldStore", "HeroldPostgres", "HeroldTransport", "HeroldMessage", "HeroldMetrics", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -99,6 +109,15 @@ let package = Package(
         .testTarget(name: "HeroldRulesTests", dependencies: ["HeroldRules", "HeroldConfig"]),
         .testTarget(name: "HeroldSpoolTests", dependencies: ["HeroldSpool"]),
         .testTarget(name: "HeroldStoreTests", dependencies: ["HeroldStore"]),
+        // The journal behaviours written once, run against SQLite and PostgreSQL.
+        .testTarget(
+            name: "JournalContractTests",
+            dependencies: [
+                "HeroldStore", "HeroldPostgres", "HeroldCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "HeroldMessageTests", dependencies: ["HeroldMessage"]),
         .testTarget(name: "HeroldMetricsTests", dependencies: ["HeroldMetrics", "HeroldCore"]),
         .testTarget(name: "HeroldTransportTests", dependencies: ["HeroldTransport", "Curl"]),

@@ -5,7 +5,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in libcurl4-openssl-dev libsqlite3-dev pkg-config systemd openssl prometheus; do
+for pkg in libcurl4-openssl-dev libsqlite3-dev pkg-config systemd openssl prometheus postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

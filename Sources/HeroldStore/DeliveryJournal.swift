@@ -23,6 +23,9 @@ public protocol DeliveryJournal: Sendable {
     // The dispatcher
     func recoverInflight() async throws -> Int
     func claim(now: Date, limits: [Destination: Int], others: Int, lateness: Lateness) async throws -> JournalClaim
+    /// Extends the leases of this node's deliveries in flight (a shared journal: another node
+    /// takes a delivery up again once its lease has run out). Returns how many were renewed.
+    func renewLeases(now: Date) async throws -> Int
     func nextDue(in destinations: Set<Destination>) async throws -> Date?
     @discardableResult func record(_ outcomes: [DeliveryOutcome]) async throws -> Int
     func lanes() async throws -> [LaneRecord]
@@ -61,7 +64,10 @@ public protocol DeliveryJournal: Sendable {
     func history(address: String, pseudonym: RecipientPseudonym) async throws -> [HistoryEntry]
 }
 
-extension Journal: DeliveryJournal {}
+extension Journal: DeliveryJournal {
+    /// One node, no leases: in-flight deliveries are taken up again only by `recoverInflight`.
+    public func renewLeases(now: Date) async throws -> Int { 0 }
+}
 
 /// The usual sizes of the personal-data steps.
 extension DeliveryJournal {
