@@ -149,6 +149,6 @@ public final class PostgresJournal: DeliveryJournal, Sendable {
                                      on connection: PostgresConnection) async throws -> T? {
         guard let row = try await connection.query(query, logger: logger).collect().first,
               let cell = row.first else { return nil }
-        return try cell.decode(T?.self)
+        return cell.bytes == nil ? nil : try cell.decode(T.self)
     }
 }
