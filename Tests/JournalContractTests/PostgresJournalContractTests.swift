@@ -11,7 +11,9 @@ final class PostgresJournalContractTests: XCTestCase, JournalContract {
     private var opened: [PostgresJournal] = []
 
     override func setUp() async throws {
-        database = try await TestDatabase.create()
+        // Without a server the test fails (create says why), it is never skipped: the
+        // test itself then throws `MissingServer` from `open`.
+        database = try? await TestDatabase.create()
     }
 
     override func tearDown() async throws {
@@ -52,7 +54,9 @@ final class PostgresTwoNodeTests: XCTestCase {
     private let t0 = Fixtures.t0
 
     override func setUp() async throws {
-        database = try await TestDatabase.create()
+        // Without a server the test fails (create says why), it is never skipped: the
+        // test itself then throws `MissingServer` from `open`.
+        database = try? await TestDatabase.create()
     }
 
     override func tearDown() async throws {
