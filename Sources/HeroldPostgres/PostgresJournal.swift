@@ -88,6 +88,7 @@ public final class PostgresJournal: DeliveryJournal, Sendable {
     /// server reports a serialization failure or deadlock — two nodes ingesting the same
     /// events in different orders. `durable: false` commits without waiting for the WAL
     /// flush. Errors come out as `JournalError` (or `CancellationError`).
+    @discardableResult
     func transaction<T: Sendable>(_ operation: String, durable: Bool = true,
                                   _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
