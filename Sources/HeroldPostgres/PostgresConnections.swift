@@ -83,6 +83,7 @@ struct PostgresJournalClosed: Error, CustomStringConvertible {
 extension PostgresConnections {
     /// Runs `body` on a connection of its own. A connection whose error was not the server's
     /// answer to a statement (so the session may be half-done) is closed, not reused.
+    @discardableResult
     nonisolated func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await take()
         do {

@@ -22,6 +22,7 @@ extension PostgresJournal {
                                 receivedAt: Date) async throws -> (recorded: [EventKey], replaced: [DeliveryID]) {
         let batch = batch.map { Planned(event: $0.event, deliveries: $0.deliveries) }
         return try await transaction("record \(batch.count) event(s)") { connection in
+            try await self.lockKeys(of: batch.map(\.event.key), on: connection)
             var recorded: [EventKey] = []
             var replaced: [DeliveryID] = []
             for (event, deliveries) in batch.map({ ($0.event, $0.deliveries) }) {
@@ -45,6 +46,19 @@ extension PostgresJournal {
         try await read("find the first event") { connection in
             try await self.value("SELECT MIN(received_at) FROM events", as: Double.self, on: connection).map(Self.date)
         }
+    }
+
+    /// Takes a transaction lock on each event key of the batch, in one order for every
+    /// node (sorted by its hash), before anything is inserted: two nodes ingesting the same
+    /// events in different orders then wait for each other instead of deadlocking, and the
+    /// second finds the first's events already there.
+    private func lockKeys(of keys: [EventKey], on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            SELECT pg_advisory_xact_lock(k) FROM (
+                SELECT DISTINCT hashtextextended(e.source || chr(1) || e.id, 0) AS k
+                FROM unnest(\(keys.map(\.source))::text[], \(keys.map(\.id))::text[]) AS e(source, id)
+                ORDER BY k) AS ordered
+            """, logger: logger)
     }
 
     /// Ends the pending, deferred or held deliveries of earlier events with the same source,

@@ -88,6 +88,7 @@ public final class PostgresJournal: DeliveryJournal, Sendable {
     /// server reports a serialization failure or deadlock — two nodes ingesting the same
     /// events in different orders. `durable: false` commits without waiting for the WAL
     /// flush. Errors come out as `JournalError` (or `CancellationError`).
+    @discardableResult
     func transaction<T: Sendable>(_ operation: String, durable: Bool = true,
                                   _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
@@ -149,6 +150,6 @@ public final class PostgresJournal: DeliveryJournal, Sendable {
                                      on connection: PostgresConnection) async throws -> T? {
         guard let row = try await connection.query(query, logger: logger).collect().first,
               let cell = row.first else { return nil }
-        return try cell.decode(T?.self)
+        return cell.bytes == nil ? nil : try cell.decode(T.self)
     }
 }

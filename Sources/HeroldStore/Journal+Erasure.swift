@@ -127,7 +127,7 @@ extension Journal {
     }
 
     /// Whether `text` contains one of `terms`, ignoring case.
-    static func names(_ text: String, _ terms: [String]) -> Bool {
+    public static func names(_ text: String, _ terms: [String]) -> Bool {
         terms.contains { text.range(of: $0, options: .caseInsensitive) != nil }
     }
 
@@ -210,7 +210,7 @@ extension Journal {
     }
 
     /// Every text a recipient could read in the message.
-    static func searchableText(_ payload: DeliveryPayload) -> String {
+    public static func searchableText(_ payload: DeliveryPayload) -> String {
         switch payload {
         case .email(let m):
             return [m.from, m.to, m.subject, m.text, m.html ?? "", m.replyTo ?? "", m.sender ?? "", m.listUnsubscribe ?? "",
@@ -220,11 +220,11 @@ extension Journal {
         }
     }
 
-    static func replacing(_ terms: [String], in text: String) -> String {
+    public static func replacing(_ terms: [String], in text: String) -> String {
         terms.reduce(text) { $0.replacingOccurrences(of: $1, with: erasedText, options: .caseInsensitive) }
     }
 
-    static func replacing(_ terms: [String], in payload: DeliveryPayload) -> DeliveryPayload {
+    public static func replacing(_ terms: [String], in payload: DeliveryPayload) -> DeliveryPayload {
         switch payload {
         case .email(var m):
             m.to = replacing(terms, in: m.to)

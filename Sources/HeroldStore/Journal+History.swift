@@ -26,6 +26,19 @@ public struct HistoryEntry: Sendable {
     /// When its content was erased (retention or `forget`); nil while kept.
     public var contentErasedAt: Date?
     public var attempts: [Attempt]
+
+    public init(relation: Relation, delivery: Delivery, eventType: String?, destination: String, plannedAt: Date,
+                updatedAt: Date, sentAt: Date?, contentErasedAt: Date?, attempts: [Attempt]) {
+        self.relation = relation
+        self.delivery = delivery
+        self.eventType = eventType
+        self.destination = destination
+        self.plannedAt = plannedAt
+        self.updatedAt = updatedAt
+        self.sentAt = sentAt
+        self.contentErasedAt = contentErasedAt
+        self.attempts = attempts
+    }
 }
 
 extension Journal {

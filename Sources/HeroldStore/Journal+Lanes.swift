@@ -95,4 +95,12 @@ public struct DestinationQueue: Sendable, Equatable {
     public var deferred: Int
     public var nextDue: Date?
     public var lastError: String?
+
+    public init(destination: Destination, queued: Int, deferred: Int, nextDue: Date?, lastError: String?) {
+        self.destination = destination
+        self.queued = queued
+        self.deferred = deferred
+        self.nextDue = nextDue
+        self.lastError = lastError
+    }
 }

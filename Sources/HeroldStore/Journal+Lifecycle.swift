@@ -12,6 +12,14 @@ public struct JournalClaim: Sendable {
     public var firstAttempts: [DeliveryID: Date]
     /// When each claimed delivery's event arrived in the journal (its `created_at`).
     public var arrivals: [DeliveryID: Date] = [:]
+
+    public init(claimed: [Delivery], expired: [Delivery], firstAttempts: [DeliveryID: Date],
+                arrivals: [DeliveryID: Date] = [:]) {
+        self.claimed = claimed
+        self.expired = expired
+        self.firstAttempts = firstAttempts
+        self.arrivals = arrivals
+    }
 }
 
 /// One outcome to record: what the lifecycle decided for a delivery in flight.

@@ -20,12 +20,12 @@ enum Fixtures {
     }
 
     static func email(_ event: CloudEvent, to recipient: String, at notBefore: Date, rule: String = "r",
-                      expiresAt: Date? = nil) -> Delivery {
+                      expiresAt: Date? = nil, text: String = "Zostało 7 dni.") -> Delivery {
         Delivery(id: DeliveryID.derive(event: event.key, rule: rule, action: 0, recipient: recipient, scheduledAt: notBefore),
                  event: event.key, rule: rule, action: 0, channel: .email, recipient: recipient,
                  notBefore: notBefore, state: .pending,
                  payload: .email(EmailContent(from: "ROPS <p@example.org>", to: recipient,
-                                              subject: "Przypomnienie", text: "Zostało 7 dni.")),
+                                              subject: "Przypomnienie", text: text)),
                  expiresAt: expiresAt)
     }
 

@@ -148,7 +148,9 @@ extension JournalContract {
         XCTAssertEqual(others.claimed.map(\.id), [gone.id], "a destination not configured is claimed under `others`")
         let next = try await journal.nextDue(in: [.smtp])
         XCTAssertEqual(next, t0.addingTimeInterval(2))
-        let none = try await journal.nextDue(in: [.webhook("cms")])
+        let cms = try await journal.nextDue(in: [.webhook("cms"), .webhook("idle")])
+        XCTAssertEqual(cms, t0.addingTimeInterval(1), "the second webhook waits; the first is in flight")
+        let none = try await journal.nextDue(in: [.webhook("idle")])
         XCTAssertNil(none, "nothing of that lane is queued")
     }
 
@@ -354,6 +356,51 @@ extension JournalContract {
         XCTAssertNil(gone)
         let counts = try await journal.counts()
         XCTAssertEqual(counts[.pending], 1)
+    }
+}
+
+extension JournalContract {
+    func checkForgetAndHistory() async throws {
+        let journal = try await openJournal()
+        let pseudonym = RecipientPseudonym(key: Array(repeating: 9, count: 32))
+        let e = try Fixtures.event("1")
+        let sent = Fixtures.email(e, to: "anna@example.org", at: t0)
+        let queued = Fixtures.email(e, to: "Anna@Example.org", at: t0.addingTimeInterval(3600))
+        let naming = Fixtures.email(e, to: "bob@example.org", at: t0.addingTimeInterval(3600),
+                                    text: "Laureatka: anna@example.org")
+        let namedSent = Fixtures.email(e, to: "carl@example.org", at: t0, text: "Gratulacje dla anna@example.org")
+        let unrelated = Fixtures.email(e, to: "dora@example.org", at: t0.addingTimeInterval(3600))
+        _ = try await journal.recordReplacing([(e, [sent, queued, naming, namedSent, unrelated])], receivedAt: t0)
+        let claim = try await journal.claimEmail(now: t0.addingTimeInterval(1), limit: 10)
+        _ = try await journal.record(claim.claimed.map { DeliveryOutcome(id: $0.id, action: .recordSent(reply: "250"), at: t0) })
+
+        let history = try await journal.history(address: "anna@example.org", pseudonym: pseudonym)
+        XCTAssertEqual(Set(history.filter { $0.relation == .recipient }.map(\.delivery.id)), [sent.id, queued.id],
+                       "own deliveries, whatever the address's case")
+        XCTAssertEqual(Set(history.filter { $0.relation == .mentioned }.map(\.delivery.id)), [naming.id, namedSent.id])
+        XCTAssertEqual(history.first { $0.delivery.id == sent.id }?.attempts.map(\.outcome), [.sent])
+        XCTAssertEqual(history.first?.eventType, "contest.deadline")
+
+        let report = try await journal.forget(addresses: ["anna@example.org"], names: [], now: t0.addingTimeInterval(60),
+                                              pseudonym: pseudonym, inFlightWait: .seconds(1))
+        XCTAssertEqual(report.erased, 1)
+        XCTAssertEqual(report.cancelled, 1)
+        XCTAssertEqual(report.othersRewritten, 1)
+        XCTAssertEqual(report.othersErased, 1)
+        XCTAssertEqual(report.inFlight, 0)
+        let cancelled = try await journal.delivery(queued.id)
+        XCTAssertEqual(cancelled?.state, .failed)
+        XCTAssertEqual(cancelled?.reason, Journal.erasedReason)
+        XCTAssertEqual(cancelled?.recipient, Journal.erasedRecipient)
+        XCTAssertNil(cancelled?.payload)
+        guard case .email(let rewritten)? = try await journal.delivery(naming.id)?.payload else {
+            return XCTFail("the message to someone else still goes out")
+        }
+        XCTAssertEqual(rewritten.text, "Laureatka: \(Journal.erasedText)")
+        let kept = try await journal.delivery(unrelated.id)
+        XCTAssertEqual(kept, unrelated, "a message that does not name the person is untouched")
+        let after = try await journal.history(address: "anna@example.org", pseudonym: pseudonym)
+        XCTAssertEqual(after.map(\.delivery.id), [], "nothing links the journal to the person any more")
     }
 }
 

@@ -35,6 +35,7 @@ final class SQLiteJournalContractTests: XCTestCase, JournalContract {
     func testReports() async throws { try await checkReports() }
     func testAdminNotices() async throws { try await checkAdminNotices() }
     func testRetention() async throws { try await checkRetention() }
+    func testForgetAndHistory() async throws { try await checkForgetAndHistory() }
 
     /// One node, no leases: nothing to renew.
     func testRenewLeasesIsNothing() async throws {

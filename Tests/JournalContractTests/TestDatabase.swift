@@ -47,7 +47,7 @@ struct TestDatabase {
     }
 
     /// Runs one statement on this test's database, outside any journal (to look under the hood).
-    func values<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type) async throws -> [T] {
+    func values<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type) async throws -> [T] {
         let connection = try await PostgresConnection.connect(configuration: try settings.connectionConfiguration(), id: 1,
                                                               logger: Self.logger)
         defer { Task { try? await connection.close() } }
