@@ -151,18 +151,35 @@ def main():
             time.sleep(0.2)
         return False
 
-    # Failover: A holds work when it is killed and stays down; B takes it up after the lease.
+    def held_by_a():
+        result = subprocess.run(["psql", journal_url, "-tAc",
+                                 "SELECT count(*) FROM deliveries WHERE state = 'inflight' AND lease_node = 'a'"],
+                                capture_output=True, text=True)
+        return int(result.stdout.strip() or 0) if result.returncode == 0 else 0
+
+    # Failover: with the servers paused (SIGSTOP: connections wait for a greeting), both nodes
+    # claim and hold deliveries; A is killed holding some and left down, the servers go on,
+    # and B must deliver A's work once A's leases run out.
     failover = None
+    held_at_kill = 0
     if args.failover_events:
+        expected = args.events * DELIVERIES_PER_EVENT
+        if not wait_until(lambda: counts().get("sent") == expected, args.timeout):
+            problems.append(f"before the failover run: journal counts {counts()}, expected {expected} sent")
         if not a.notify.wait_ready(60):
             problems.append("node a did not report READY=1 before the failover run")
+        for sink in (smtp, http):
+            sink.send_signal(signal.SIGSTOP)
         enqueue(a, write_events(events_dir, range(args.events, total)))
-        held = wait_until(lambda: counts().get("inflight", 0) > 0, 30)
+        expected = total * DELIVERIES_PER_EVENT
+        ingested = wait_until(lambda: sum(counts().values()) == expected and held_by_a() > 0, 60)
+        held_at_kill = held_by_a()
         killed_at = time.monotonic()
         a.kill()
-        if not held:
-            problems.append("node a held no delivery in flight before the failover kill")
-        expected = total * DELIVERIES_PER_EVENT
+        for sink in (smtp, http):
+            sink.send_signal(signal.SIGCONT)
+        if not ingested:
+            problems.append(f"node a did not ingest the failover events and hold some in flight: {counts()}")
         if wait_until(lambda: counts().get("sent") == expected, args.lease * 6 + 60):
             failover = round(time.monotonic() - killed_at, 1)
         else:
@@ -184,7 +201,7 @@ def main():
     problems += found
     summary = {
         "ok": not problems, "seed": seed, "events": total, "poured_on": poured_on, "kills": kills,
-        **figures, "lease_seconds": args.lease, "failover_seconds": failover, "seconds": round(elapsed, 1),
+        **figures, "lease_seconds": args.lease, "failover_held_by_a": held_at_kill, "failover_seconds": failover, "seconds": round(elapsed, 1),
         "pour_seconds": round(poured, 1), "problems": problems, "work": work, "database": database,
     }
     print(json.dumps(summary), flush=True)

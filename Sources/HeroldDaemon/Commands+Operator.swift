@@ -10,32 +10,23 @@ extension Commands {
     /// Holds pending or deferred deliveries; returns how many changed.
     public static func hold(configPath: String, ids: [String], reason: String = "held by an operator",
                             now: Date = Date()) async throws(CommandFailure) -> Int {
-        let journal = try openJournal(configPath)
-        do {
+        return try await withJournal(configPath, failing: "cannot update the journal") { journal in
             return try await journal.hold(ids.map(DeliveryID.init(rawValue:)), reason: reason, now: now)
-        } catch {
-            throw CommandFailure(.ioError, "cannot update the journal: \(error)")
         }
     }
 
     /// Lets held deliveries go again; returns how many changed.
     public static func release(configPath: String, ids: [String], now: Date = Date()) async throws(CommandFailure) -> Int {
-        let journal = try openJournal(configPath)
-        do {
+        return try await withJournal(configPath, failing: "cannot update the journal") { journal in
             return try await journal.release(ids.map(DeliveryID.init(rawValue:)), now: now)
-        } catch {
-            throw CommandFailure(.ioError, "cannot update the journal: \(error)")
         }
     }
 
     /// Deletes failed or held deliveries (or every failed one); returns how many.
     public static func purge(configPath: String, ids: [String], allFailed: Bool) async throws(CommandFailure) -> Int {
-        let journal = try openJournal(configPath)
-        do {
+        return try await withJournal(configPath, failing: "cannot update the journal") { journal in
             if allFailed { return try await journal.purgeAllFailed() }
             return try await journal.purge(ids.map(DeliveryID.init(rawValue:)))
-        } catch {
-            throw CommandFailure(.ioError, "cannot update the journal: \(error)")
         }
     }
 }

@@ -11,29 +11,23 @@ extension Commands {
     public static func forget(configPath: String, addresses: [String], names: [String],
                               now: Date = Date()) async throws(CommandFailure) -> ForgetReport {
         let config = try loadConfig(configPath)
-        let journal = try openJournal(config)
-        do {
-            let pseudonym = try RecipientKey.load(directory: config.state)
+        return try await withJournal(config, failing: "cannot erase from the journal") { journal in
+            let pseudonym = try await JournalOpener.pseudonym(config, journal: journal)
             let erasure = try await journal.forget(addresses: addresses, names: names, now: now, pseudonym: pseudonym)
             let pages = try await journal.giveSpaceBack()
             let checkpointed = try await journal.checkpoint()
             return ForgetReport(erasure: erasure, checkpointed: checkpointed, pagesFreed: pages)
-        } catch {
-            throw CommandFailure(.ioError, "cannot erase from the journal: \(error)")
         }
     }
 
     /// What herold sent, or will send, to an address (and messages to others naming it).
     public static func history(configPath: String, address: String, showMessages: Bool) async throws(CommandFailure) -> HistoryReport {
         let config = try loadConfig(configPath)
-        let journal = try openJournal(config)
-        do {
-            let pseudonym = try RecipientKey.load(directory: config.state)
+        return try await withJournal(config, failing: "cannot read the journal") { journal in
+            let pseudonym = try await JournalOpener.pseudonym(config, journal: journal)
             let entries = try await journal.history(address: address, pseudonym: pseudonym)
             return HistoryReport(address: address, entries: entries, retention: config.retention,
                                  timezone: config.timezone, showMessages: showMessages)
-        } catch {
-            throw CommandFailure(.ioError, "cannot read the journal: \(error)")
         }
     }
 }

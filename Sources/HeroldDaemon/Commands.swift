@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HeroldConfig
 import HeroldCore
 import HeroldSpool
@@ -86,36 +87,27 @@ public enum Commands {
     }
 
     public static func status(configPath: String, now: Date = Date()) async throws(CommandFailure) -> StatusReport {
-        let journal = try openJournal(configPath)
-        do {
+        return try await withJournal(configPath, failing: "cannot read the journal") { journal in
             return try await StatusReport.make(journal: journal, now: now)
-        } catch {
-            throw CommandFailure(.ioError, "cannot read the journal: \(error)")
         }
     }
 
     public static func upcoming(configPath: String, days: Int, now: Date = Date()) async throws(CommandFailure) -> [UpcomingItem] {
         let config = try loadConfig(configPath)
-        let journal = try openJournal(config)
-        do {
+        return try await withJournal(config, failing: "cannot read the journal") { journal in
             let horizon = now.addingTimeInterval(Double(days) * 86400)
             let planned = try await journal.deliveries(in: [.pending, .deferred], limit: 10_000)
                 .filter { $0.notBefore <= horizon }
                 .map { UpcomingItem(delivery: $0, timezone: config.timezone) }
             return (planned + UpcomingItem.calendar(config: config, after: now, through: horizon))
                 .sorted { $0.sendAt < $1.sendAt }
-        } catch {
-            throw CommandFailure(.ioError, "cannot read the journal: \(error)")
         }
     }
 
     public static func requeue(configPath: String, ids: [String], allFailed: Bool, now: Date = Date()) async throws(CommandFailure) -> Int {
-        let journal = try openJournal(configPath)
-        do {
+        return try await withJournal(configPath, failing: "cannot update the journal") { journal in
             if allFailed { return try await journal.requeueAllFailed(now: now) }
             return try await journal.requeue(ids.map(DeliveryID.init(rawValue:)), now: now)
-        } catch {
-            throw CommandFailure(.ioError, "cannot update the journal: \(error)")
         }
     }
 
@@ -129,15 +121,29 @@ public enum Commands {
         }
     }
 
-    static func openJournal(_ path: String) throws(CommandFailure) -> any DeliveryJournal {
-        try openJournal(try loadConfig(path))
+    /// Runs `body` on the journal the config names (SQLite in the state folder, or the
+    /// shared PostgreSQL) and closes it; a journal error becomes `failing: …` (74).
+    static func withJournal<T: Sendable>(_ path: String, failing what: String,
+                                         _ body: (any DeliveryJournal) async throws -> T) async throws(CommandFailure) -> T {
+        try await withJournal(try loadConfig(path), failing: what, body)
     }
 
-    static func openJournal(_ config: HeroldConfig) throws(CommandFailure) -> any DeliveryJournal {
+    static func withJournal<T: Sendable>(_ config: HeroldConfig, failing what: String,
+                                         _ body: (any DeliveryJournal) async throws -> T) async throws(CommandFailure) -> T {
+        let journal: any DeliveryJournal
         do {
-            return try Journal(directory: config.state)
+            journal = try await JournalOpener.open(config, logger: Logger(label: "herold"))
         } catch {
-            throw CommandFailure(.ioError, "cannot open the journal in \(config.state.path): \(error)")
+            let place = config.journal.postgresql.map { "\($0)" } ?? config.state.path
+            throw CommandFailure(.ioError, "cannot open the journal in \(place): \(error)")
+        }
+        do {
+            let result = try await body(journal)
+            await journal.shutdown()
+            return result
+        } catch {
+            await journal.shutdown()
+            throw CommandFailure(.ioError, "\(what): \(error)")
         }
     }
 

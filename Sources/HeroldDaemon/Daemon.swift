@@ -63,13 +63,35 @@ public struct Daemon: Sendable {
             return .ioError
         }
         defer { withExtendedLifetime(stateLock) {} }
+        // Signals from here on: a stop while the journal is still out of reach ends the wait.
+        let terminating = Atomic<Bool>(false)
+        let signalForwarder = Task {
+            for await number in rawSignals {
+                if number != SIGHUP { terminating.store(true, ordering: .relaxed) }
+                signalInput.yield(number == SIGHUP ? .reload : .terminate(number))
+            }
+        }
+        defer { signalForwarder.cancel() }
         let journal: any DeliveryJournal
+        do {
+            try spool.prepare()
+            // READY=1 comes only once the journal answers; spool files wait in new/ meanwhile.
+            guard let opened = try await JournalOpener.openWaiting(
+                config, logger: logger, onCommit: metrics?.journalCommitted(seconds:synced:),
+                status: { notifier.notify("STATUS=\($0)") },
+                shouldStop: { terminating.load(ordering: .relaxed) }) else {
+                logger.notice("stopped before the journal could be reached")
+                return .ok
+            }
+            journal = opened
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            return .ioError
+        }
         let watcher: SpoolWatcher
         let pseudonym: RecipientPseudonym
         do {
-            try spool.prepare()
-            journal = try Journal(directory: config.state, onCommit: metrics?.journalCommitted(seconds:synced:))
-            pseudonym = try RecipientKey.load(directory: config.state)
+            pseudonym = try await JournalOpener.pseudonym(config, journal: journal)
             RecipientLogFilter(mode: config.logRecipients, pseudonym: pseudonym).install()
             let recovered = try await journal.recoverInflight()
             if recovered > 0 {
@@ -80,6 +102,7 @@ public struct Daemon: Sendable {
             watcher = try SpoolWatcher(directory: spool.new)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
+            await journal.shutdown()
             return .ioError
         }
 
@@ -93,13 +116,6 @@ public struct Daemon: Sendable {
         let reserve = StateReserve(state: config.state)
         let dispatcher = Dispatcher(journal: journal, runtime: runtime, doorbell: doorbell, logger: logger, now: now,
                                     watchdog: watchdog, onDiskFull: { reserve.release() }, metrics: metrics)
-
-        let signalForwarder = Task {
-            for await number in rawSignals {
-                signalInput.yield(number == SIGHUP ? .reload : .terminate(number))
-            }
-        }
-        defer { signalForwarder.cancel() }
 
         // Ingest: watcher signals; the loop adds its own rescans (retries, and a periodic scan as the truth).
         let (spoolSignals, spoolInput) = AsyncStream.makeStream(of: SpoolSignal.self)
@@ -156,6 +172,12 @@ public struct Daemon: Sendable {
         if let exposition {
             services.append(DaemonService("metrics", cancelledOnShutdown: true, stop: beginStop) { await exposition.run() })
         }
+        if let postgres = config.journal.postgresql {
+            // Stopped after the lanes: a transfer finishing during the stop keeps its lease.
+            services.append(DaemonService("leases", cancelledOnShutdown: true, stop: beginStop) {
+                await LeaseKeeper(journal: journal, lease: postgres.lease, logger: logger, now: now).run()
+            })
+        }
         services += [
             DaemonService("lanes", stop: { beginStop(); doorbell.ring() }) {
                 await dispatcher.run(shouldStop: { stopping.load(ordering: .relaxed) })
@@ -166,7 +188,7 @@ public struct Daemon: Sendable {
             DaemonService("ingest", stop: { beginStop(); watcher.stop(); spoolInput.finish() }) {
                 await loop.run(signals: spoolSignals) {
                     notifier.notify(readyLine)
-                    logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.state.path)"])
+                    logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.journal.postgresql.map(String.init(describing:)) ?? config.state.path)"])
                 }
             },
             // Returning ends the group gracefully (SIGTERM, SIGINT, a lost spool folder).
@@ -201,6 +223,7 @@ public struct Daemon: Sendable {
             logger.error("a service ended with an error", metadata: ["error": "\(error)"])
         }
         lastResort.disarm()
+        await journal.shutdown()
         logger.notice("stopped")
         return SysExit(rawValue: exitCode.load(ordering: .relaxed)) ?? .ioError
     }

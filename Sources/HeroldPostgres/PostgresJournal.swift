@@ -82,6 +82,8 @@ public final class PostgresJournal: DeliveryJournal, Sendable {
         await connections.close()
     }
 
+    public func shutdown() async { await close() }
+
     // MARK: - Plumbing
 
     /// One transaction on a connection of its own, run again (up to 5 times) when the

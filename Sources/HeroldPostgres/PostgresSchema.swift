@@ -116,6 +116,16 @@ enum PostgresSchema {
             "ALTER TABLE deliveries ADD COLUMN lease_until DOUBLE PRECISION",
             "CREATE INDEX deliveries_lease ON deliveries (lease_node) WHERE state = 'inflight'",
         ]),
+        // The key of the recipients' pseudonyms (logs, retention's kept keys, erasure), one
+        // for all nodes, so that a hash made on one node matches on the other.
+        Migration(version: 3, name: "shared-recipient-key", statements: [
+            """
+            CREATE TABLE recipient_key (
+                one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+                key BYTEA NOT NULL CHECK (octet_length(key) = 32)
+            )
+            """,
+        ]),
     ]
 
     /// The newest version this herold knows.

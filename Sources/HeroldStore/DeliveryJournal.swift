@@ -13,6 +13,8 @@ import HeroldCore
 public protocol DeliveryJournal: Sendable {
     /// Where it is, for messages (a file, or a database URL without its password).
     var path: String { get }
+    /// Lets go of its connections; later calls fail.
+    func shutdown() async
 
     // Ingest
     func contains(_ key: EventKey) async throws -> Bool
@@ -26,6 +28,10 @@ public protocol DeliveryJournal: Sendable {
     /// Extends the leases of this node's deliveries in flight (a shared journal: another node
     /// takes a delivery up again once its lease has run out). Returns how many were renewed.
     func renewLeases(now: Date) async throws -> Int
+    /// The key of the recipients' pseudonyms that every user of this journal shares, given
+    /// this node's own (`RecipientKey` in its state folder): SQLite has one node, so its own;
+    /// a shared journal keeps the first one proposed.
+    func recipientKey(proposed: [UInt8]) async throws -> [UInt8]
     func nextDue(in destinations: Set<Destination>) async throws -> Date?
     @discardableResult func record(_ outcomes: [DeliveryOutcome]) async throws -> Int
     func lanes() async throws -> [LaneRecord]
@@ -67,6 +73,8 @@ public protocol DeliveryJournal: Sendable {
 extension Journal: DeliveryJournal {
     /// One node, no leases: in-flight deliveries are taken up again only by `recoverInflight`.
     public func renewLeases(now: Date) async throws -> Int { 0 }
+    public func recipientKey(proposed: [UInt8]) async throws -> [UInt8] { proposed }
+    public func shutdown() async { try? close() }
 }
 
 /// The usual sizes of the personal-data steps.

@@ -13,8 +13,13 @@ public enum RecipientKey {
     /// Reads the key, or creates it: written under a temporary name, then linked into
     /// place without replacing, so a daemon and a command starting together agree on one.
     public static func load(directory: URL) throws -> RecipientPseudonym {
+        RecipientPseudonym(key: try bytes(directory: directory))
+    }
+
+    /// The key's bytes (made on first use, as `load`).
+    public static func bytes(directory: URL) throws -> [UInt8] {
         let path = directory.appendingPathComponent(fileName).path
-        if let key = try readKey(path) { return RecipientPseudonym(key: key) }
+        if let key = try readKey(path) { return key }
         var bytes = [UInt8](repeating: 0, count: length)
         var rng = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = rng.next() }
@@ -30,7 +35,7 @@ public enum RecipientKey {
         guard written == length, synced else { throw failure("write", temporary) }
         if link(temporary, path) != 0, errno != EEXIST { throw failure("link", path) }
         guard let key = try readKey(path) else { throw failure("read", path) }
-        return RecipientPseudonym(key: key)
+        return key
     }
 
     private static func readKey(_ path: String) throws -> [UInt8]? {

@@ -10,7 +10,7 @@ struct Herold: AsyncParsableCommand {
         abstract: "Notification daemon: CloudEvents from a spool folder to email and webhooks.",
         version: "0.1.0",
         subcommands: [Serve.self, Enqueue.self, Check.self, Preview.self, Status.self, Upcoming.self, Requeue.self,
-                      Hold.self, Release.self, Purge.self, Forget.self, History.self]
+                      Hold.self, Release.self, Purge.self, Forget.self, History.self, JournalCommand.self]
     )
 }
 
@@ -252,6 +252,36 @@ struct History: AsyncParsableCommand {
         try await finish {
             let report = try await Commands.history(configPath: options.config, address: address, showMessages: showMessages)
             if json { printJSON(report.json) } else { print(report.text) }
+        }
+    }
+}
+
+struct JournalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "Move the journal: SQLite in a state folder to a shared PostgreSQL.",
+        subcommands: [JournalCopy.self])
+}
+
+struct JournalCopy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy a SQLite journal into the PostgreSQL journal the config names.",
+        discussion: """
+            Copies every event, delivery (with its id, so nothing is sent again), attempt, lane and \
+            admin notice, and the recipient key, in one transaction: all or nothing. The state folder \
+            must not be in use (stop herold first) and the PostgreSQL journal must be empty. Prints \
+            the rows copied per table.
+            """)
+    @OptionGroup var options: CommonOptions
+    @Option(help: "The state folder holding journal.sqlite (e.g. /var/lib/herold).") var from: String
+
+    func run() async throws {
+        try await finish {
+            let copied = try await Commands.copyJournal(from: from, configPath: options.config) { table, rows in
+                if rows % 20_000 == 0 { FileHandle.standardError.write(Data("  \(table): \(rows) rows…\n".utf8)) }
+            }
+            for (table, rows) in copied { print("\(table): \(rows) rows copied") }
+            print("journal copied; start herold with this config")
         }
     }
 }
