@@ -28,7 +28,7 @@ public struct Mailbox: Sendable, Equatable, Hashable, CustomStringConvertible {
 
     /// Parses `Name <a@b.pl>`, `"Name" <a@b.pl>` or `a@b.pl`.
     public static func parse(_ text: String) throws(ParseError) -> Mailbox {
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw .controlCharacter
         }
         let trimmed = text.trimmingCharacters(in: " ")
@@ -38,7 +38,7 @@ public struct Mailbox: Sendable, Equatable, Hashable, CustomStringConvertible {
                 // Spaces inside the quotes are trimmed too, so the mailbox re-parses from its description.
                 name = String(name.dropFirst().dropLast()).trimmingCharacters(in: " ")
             }
-            if name.contains("\"") || name.contains("<") || name.contains(">") {
+            if name.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) {
                 throw .malformed("display name must not contain quotes or angle brackets")
             }
             let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
@@ -50,27 +50,31 @@ public struct Mailbox: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     /// An addr-spec we are willing to hand to an SMTP server: printable ASCII, one `@`,
-    /// a dot-atom local part and a domain of letters, digits, hyphens and dots.
+    /// a dot-atom local part and a domain of letters, digits, hyphens and dots. Checked on the
+    /// UTF-8 bytes against tables built once (every message's envelope passes here).
     public static func validate(address: String) throws(ParseError) {
-        guard address.utf8.count <= 254 else { throw .malformed("address is longer than 254 characters") }
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw .malformed("\"\(address)\" is not an address of the form name@domain")
-        }
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".unicodeScalars)
-        guard parts[0].unicodeScalars.allSatisfy({ atext.contains($0) }),
-              !parts[0].hasPrefix("."), !parts[0].hasSuffix("."), !parts[0].contains("..")
+        let bytes = address.utf8
+        guard bytes.count <= 254 else { throw .malformed("address is longer than 254 characters") }
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at != bytes.startIndex,
+              bytes.index(after: at) != bytes.endIndex, !bytes[bytes.index(after: at)...].contains(UInt8(ascii: "@"))
+        else { throw .malformed("\"\(address)\" is not an address of the form name@domain") }
+        let local = bytes[..<at], domain = bytes[bytes.index(after: at)...]
+        guard local.allSatisfy({ ByteClass.dotAtom.contains($0) }), local.first != dot, local.last != dot,
+              !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot })
         else { throw .malformed("\"\(address)\": the part before @ has characters not allowed in an address") }
-        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        let ldh = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".unicodeScalars)
-        guard labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.unicodeScalars.allSatisfy { ldh.contains($0) }
-                                   && !$0.hasPrefix("-") && !$0.hasSuffix("-") })
+        let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
+        guard labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && $0.allSatisfy { ByteClass.ldh.contains($0) }
+                                   && $0.first != hyphen && $0.last != hyphen })
         else { throw .malformed("\"\(address)\": the domain is not a valid host name") }
     }
+
+    private static let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
 }
 
 extension String {
     func trimmingCharacters(in set: Character) -> String {
+        // Nothing to trim when neither end's byte is the (ASCII) character: no copy.
+        if set.utf8.count == 1, let byte = set.utf8.first, utf8.first != byte, utf8.last != byte { return self }
         var s = Substring(self)
         while s.first == set { s = s.dropFirst() }
         while s.last == set { s = s.dropLast() }

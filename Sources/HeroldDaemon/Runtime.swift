@@ -108,16 +108,27 @@ struct Runtime: Sendable {
         return .seconds(seconds)
     }
 
-    /// The event's deliveries, each email already composed once so that one that cannot be
-    /// built (an address, a header) is held now rather than failing at send time.
+    /// The event's deliveries, each email already checked as the composer will build it
+    /// (every check of `compose`, without encoding the body) so that one that cannot be built
+    /// (an address, a header, an attachment) is held now rather than failing at send time.
     func plan(_ event: CloudEvent, now: Date) -> [Delivery] {
         engine.plan(event: event, now: now).map { delivery in
-            guard delivery.state == .pending, case .email(let email)? = delivery.payload else { return delivery }
-            guard case .failure(let failure) = composeEmail(delivery, email: email, date: now) else { return delivery }
+            guard delivery.state == .pending, case .email(let email)? = delivery.payload,
+                  let failure = unbuildable(email, id: delivery.id) else { return delivery }
             var held = delivery
             held.state = .held
             held.reason = failure.message
             return held
+        }
+    }
+
+    /// Why the composer would refuse `email`, or nil when it can be built.
+    private func unbuildable(_ email: EmailContent, id: DeliveryID) -> DeliveryFailure? {
+        do throws(MessageError) {
+            try composer.validate(email, id: id)
+            return nil
+        } catch {
+            return error.deliveryFailure
         }
     }
 

@@ -13,25 +13,17 @@ public struct EmailComposer: Sendable {
 
     /// The message for `content`, sent as delivery `id` at `date`.
     public func compose(_ content: EmailContent, id: DeliveryID, date: Date) throws(MessageError) -> ComposedEmail {
-        try Self.refuseControls(content.from, field: "From")
-        try Self.refuseControls(content.to, field: "To")
-        try Self.refuseControls(content.subject, field: "Subject")
-        let from = try Self.mailbox(content.from, field: "From")
-        let to = try Self.mailbox(content.to, field: "To")
-        guard id.isSafeToken else { throw .invalidDeliveryID(id.rawValue) }
-
-        let messageID = "<\(id.rawValue)@\(from.domain)>"
+        let addresses = try Self.addresses(content, id: id)
+        let messageID = "<\(id.rawValue)@\(addresses.from.domain)>"
         var head = ""
         head += "Date: \(RFC5322Date.format(date, timeZone: timeZone))\r\n"
-        head += Self.addressField(name: "From", from)
-        if let sender = content.sender {
-            try Self.refuseControls(sender, field: "Sender")
-            head += Self.addressField(name: "Sender", try Self.mailbox(sender, field: "Sender"))
+        head += Self.addressField(name: "From", addresses.from)
+        if let sender = addresses.sender {
+            head += Self.addressField(name: "Sender", sender)
         }
-        head += Self.addressField(name: "To", to)
-        if let replyTo = content.replyTo {
-            try Self.refuseControls(replyTo, field: "Reply-To")
-            head += Self.addressField(name: "Reply-To", try Self.mailbox(replyTo, field: "Reply-To"))
+        head += Self.addressField(name: "To", addresses.to)
+        if let replyTo = addresses.replyTo {
+            head += Self.addressField(name: "Reply-To", replyTo)
         }
         head += HeaderEncoding.unstructuredField(name: "Subject", value: content.subject)
         head += "Message-ID: \(messageID)\r\n"
@@ -46,8 +38,51 @@ public struct EmailComposer: Sendable {
             root.body = "This is a multi-part message in MIME format.\r\n" + root.body
         }
         let bytes = Data((head + root.serialized).utf8)
-        return ComposedEmail(deliveryID: id, envelopeFrom: from.address, recipient: to.address,
+        return ComposedEmail(deliveryID: id, envelopeFrom: addresses.from.address, recipient: addresses.to.address,
                              messageID: messageID, bytes: bytes)
+    }
+
+    /// Throws exactly what `compose` would throw for `content` (at any date), without encoding
+    /// the text or reading the attachments' bytes: each attachment is opened and checked
+    /// (confined below its root, a regular file within its size limit) and closed. For planning,
+    /// where a message that cannot be built is held at once; it is composed once, at send time.
+    public func validate(_ content: EmailContent, id: DeliveryID) throws(MessageError) {
+        _ = try Self.addresses(content, id: id)
+        if let unsubscribe = content.listUnsubscribe {
+            _ = try Self.listUnsubscribeFields(unsubscribe)
+        }
+        for ref in content.attachments {
+            try Self.refuseControls(ref.name, field: "attachment name")
+            try AttachmentReader.check(ref)
+        }
+    }
+
+    /// The message's mailboxes, each refused for controls and parsed, and the id checked: the
+    /// checks of every header that can fail, in the order `compose` meets them.
+    private static func addresses(_ content: EmailContent, id: DeliveryID) throws(MessageError) -> Addresses {
+        try refuseControls(content.from, field: "From")
+        try refuseControls(content.to, field: "To")
+        try refuseControls(content.subject, field: "Subject")
+        let from = try mailbox(content.from, field: "From")
+        let to = try mailbox(content.to, field: "To")
+        guard id.isSafeToken else { throw .invalidDeliveryID(id.rawValue) }
+        var addresses = Addresses(from: from, to: to)
+        if let sender = content.sender {
+            try refuseControls(sender, field: "Sender")
+            addresses.sender = try mailbox(sender, field: "Sender")
+        }
+        if let replyTo = content.replyTo {
+            try refuseControls(replyTo, field: "Reply-To")
+            addresses.replyTo = try mailbox(replyTo, field: "Reply-To")
+        }
+        return addresses
+    }
+
+    private struct Addresses {
+        var from: Mailbox
+        var to: Mailbox
+        var sender: Mailbox?
+        var replyTo: Mailbox?
     }
 
     /// text/plain alone; with HTML, multipart/alternative (text first, as RFC 2046 orders
@@ -89,8 +124,9 @@ public struct EmailComposer: Sendable {
 
     /// CR, LF and NUL get their own error: they are how header and SMTP command injection is done.
     static func refuseControls(_ text: String, field: String) throws(MessageError) {
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
+        // On the UTF-8 bytes: every control is ASCII, and no byte of a longer character is below 0x80.
+        for byte in text.utf8 {
+            switch byte {
             case 0x00, 0x0A, 0x0D: throw .headerInjection(field: field)
             case 0x09: continue
             case 0x01...0x1F, 0x7F: throw .controlCharacter(field: field)
@@ -115,12 +151,11 @@ public struct EmailComposer: Sendable {
             return HeaderEncoding.fold(prefix: prefix, tokens: [mailbox.address])
         }
         var tokens: [String]
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".unicodeScalars)
         let words = display.split(separator: " ", omittingEmptySubsequences: false)
         if HeaderEncoding.needsEncoding(display) {
             tokens = HeaderEncoding.encodedWords(display, firstLineRoom: HeaderEncoding.preferredLineLength - prefix.count)
         } else if words.allSatisfy({ !$0.isEmpty && $0.count < HeaderEncoding.preferredLineLength
-                                       && $0.unicodeScalars.allSatisfy { atext.contains($0) } }) {
+                                       && $0.utf8.allSatisfy { ByteClass.atext.contains($0) } }) {
             // An atom longer than a line cannot be folded (a 998-octet line at worst): such names go as encoded words.
             tokens = words.map(String.init)
         } else {
@@ -136,11 +171,11 @@ public struct EmailComposer: Sendable {
 }
 
 extension DeliveryID {
-    private static let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-".unicodeScalars)
+    private static let tokenCharacters = ByteClass("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
     /// Letters, digits, `_` and `-` only: safe as a Message-ID local part, a header value and a file name.
     public var isSafeToken: Bool {
         !rawValue.isEmpty && rawValue.utf8.count <= 128
-            && rawValue.unicodeScalars.allSatisfy { Self.tokenCharacters.contains($0) }
+            && rawValue.utf8.allSatisfy { Self.tokenCharacters.contains($0) }
     }
 }

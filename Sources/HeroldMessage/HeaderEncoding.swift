@@ -16,7 +16,9 @@ public enum HeaderEncoding {
     /// True when `text` cannot appear in a header as it is: non-ASCII, or something a decoder
     /// would take for an encoded word.
     public static func needsEncoding(_ text: String) -> Bool {
-        text.unicodeScalars.contains { $0.value > 0x7E } || text.contains("=?")
+        let bytes = text.utf8
+        return bytes.contains { $0 > 0x7E }
+            || zip(bytes, bytes.dropFirst()).contains { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") }
     }
 
     /// A complete unstructured header field (`Subject`), folded, ending in CRLF.
@@ -58,35 +60,44 @@ public enum HeaderEncoding {
         let encoding = preferredEncoding(for: text)
         let overhead = "=?UTF-8?Q?".count + "?=".count
         var words: [String] = []
+        // The bytes of the word being filled, and their Q-encoded length (B's follows from the count).
         var pending: [UInt8] = []
+        var pendingQ = 0
 
         func room() -> Int {
             (words.isEmpty ? max(min(firstLineRoom, maxEncodedWordLength), overhead + 12) : maxEncodedWordLength) - overhead
         }
+        func length(count: Int, q: Int) -> Int {
+            encoding == .q ? q : (count + 2) / 3 * 4
+        }
         func flush() {
             if !pending.isEmpty { words.append(word(pending, encoding)) }
-            pending = []
+            pending.removeAll(keepingCapacity: true)
+            pendingQ = 0
         }
-        func add(_ piece: [UInt8]) -> Bool {
-            if encodedLength(pending + piece, encoding) <= room() {
+        func add<Piece: Collection<UInt8>>(_ piece: Piece) -> Bool {
+            let pieceQ = qLength(piece)
+            if length(count: pending.count + piece.count, q: pendingQ + pieceQ) <= room() {
                 pending += piece
+                pendingQ += pieceQ
                 return true
             }
             if pending.isEmpty { return false }
             flush()
-            if encodedLength(piece, encoding) <= room() {
-                pending = piece
+            if length(count: piece.count, q: pieceQ) <= room() {
+                pending += piece
+                pendingQ = pieceQ
                 return true
             }
             return false
         }
 
         for character in text {
-            if add(Array(String(character).utf8)) { continue }
+            if add(character.utf8) { continue }
             // A cluster longer than a whole word: fall back to scalar boundaries (a scalar is
             // at most 4 bytes, 12 encoded characters, so it always fits).
             for scalar in character.unicodeScalars {
-                _ = add(Array(String(scalar).utf8))
+                _ = add(scalar.utf8)
             }
         }
         flush()
@@ -114,30 +125,36 @@ public enum HeaderEncoding {
     static func encodedLength(_ bytes: [UInt8], _ encoding: Encoding) -> Int {
         switch encoding {
         case .b: return (bytes.count + 2) / 3 * 4
-        case .q: return bytes.reduce(0) { $0 + (isQSafe($1) || $1 == 0x20 ? 1 : 3) }
+        case .q: return qLength(bytes)
         }
     }
 
-    private static let hex = Array("0123456789ABCDEF")
+    private static func qLength<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int {
+        bytes.reduce(0) { $0 + (isQSafe($1) || $1 == 0x20 ? 1 : 3) }
+    }
+
+    private static let hex = Array("0123456789ABCDEF".utf8)
 
     static func word(_ bytes: [UInt8], _ encoding: Encoding) -> String {
         switch encoding {
         case .b:
             return "=?UTF-8?B?" + Data(bytes).base64EncodedString() + "?="
         case .q:
-            var text = "=?UTF-8?Q?"
+            var text: [UInt8] = Array("=?UTF-8?Q?".utf8)
+            text.reserveCapacity(text.count + qLength(bytes) + 2)
             for byte in bytes {
                 if isQSafe(byte) {
-                    text.append(Character(Unicode.Scalar(byte)))
+                    text.append(byte)
                 } else if byte == 0x20 {
-                    text.append("_")
+                    text.append(UInt8(ascii: "_"))
                 } else {
-                    text.append("=")
+                    text.append(UInt8(ascii: "="))
                     text.append(hex[Int(byte >> 4)])
                     text.append(hex[Int(byte & 0x0F)])
                 }
             }
-            return text + "?="
+            text.append(contentsOf: "?=".utf8)
+            return String(decoding: text, as: UTF8.self)
         }
     }
 }

@@ -92,8 +92,7 @@ extension RuleEngine {
     /// Subject (one line, trimmed, not empty) and text (not empty) of an email.
     public static func renderEmail(_ email: TemplateSet.Email, context: TemplateContext)
         throws(TemplateFailure) -> (subject: String, text: String) {
-        let subject = try email.subject.render(context).get()
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let subject = trimmed(try email.subject.render(context).get())
         if subject.isEmpty {
             throw TemplateFailure(template: email.subject.label, message: "the subject rendered empty")
         }
@@ -111,6 +110,17 @@ extension RuleEngine {
             throw TemplateFailure(template: email.text.label, message: "the text rendered empty")
         }
         return (subject, text)
+    }
+
+    /// `text` without white space and line breaks at either end; a text with neither at its
+    /// ends (most subjects) is returned as it is, without a copy.
+    static func trimmed(_ text: String) -> String {
+        let blank = CharacterSet.whitespacesAndNewlines
+        if let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
+           !blank.contains(first), !blank.contains(last) {
+            return text
+        }
+        return text.trimmingCharacters(in: blank)
     }
 
     /// The HTML alternative of an email, when the template has `html.mustache` (values HTML-escaped).

@@ -10,10 +10,14 @@ public struct RuleEngine: Sendable {
     /// The compiled templates the rules use.
     public let templates: TemplateSet
 
+    /// The config's recipient lists, each entry parsed once here rather than for every event.
+    private let lists: [String: [Recipient]]
+
     /// An engine over already compiled templates.
     public init(config: HeroldConfig, templates: TemplateSet) {
         self.config = config
         self.templates = templates
+        self.lists = config.recipients.mapValues { $0.map { Self.recipient($0) } }
     }
 
     /// Compiles the templates from `config.templatesDirectory` (reads files once, here).
@@ -94,7 +98,7 @@ public struct RuleEngine: Sendable {
     }
 
     /// One recipient of an action: an address, an endpoint, or an entry that cannot be used.
-    enum Recipient: Equatable {
+    enum Recipient: Equatable, Sendable {
         /// The bare address (the delivery's recipient), the mailbox as written, for `To`, and
         /// the data the event gave with it (`to: [data.FIELD]`).
         case address(String, mailbox: Mailbox, details: RecipientDetails? = nil)
@@ -127,8 +131,8 @@ public struct RuleEngine: Sendable {
                     eventRecipients(entry, in: event, limits: limits).forEach { collector.add($0) }
                 } else if entry.contains("@") {
                     collector.add(Self.recipient(entry))
-                } else if let list = config.recipients[entry] {
-                    list.forEach { collector.add(Self.recipient($0)) }
+                } else if let list = lists[entry] {
+                    list.forEach { collector.add($0) }
                 } else {
                     collector.add(.unusable(entry, reason: "recipient list \"\(entry)\" is not defined under recipients"))
                 }

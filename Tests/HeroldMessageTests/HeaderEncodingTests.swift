@@ -1,4 +1,4 @@
-import HeroldMessage
+@testable import HeroldMessage
 import XCTest
 
 final class HeaderEncodingTests: XCTestCase {
@@ -49,5 +49,32 @@ final class HeaderEncodingTests: XCTestCase {
         let text = "=?UTF-8?Q?fake?="
         let field = HeaderEncoding.unstructuredField(name: "Subject", value: text)
         XCTAssertEqual(MIMEDecoders.decodeUnstructured(value(of: field, name: "Subject")), text)
+    }
+
+    /// Random text of Polish letters, CJK, emoji, combining marks and ASCII specials, with first
+    /// lines of every room: the words decode back to the text, each holds whole grapheme
+    /// clusters within its limit, and each is filled as far as the next cluster allows.
+    /// (Clusters longer than a whole word, split between scalars, are tested above.)
+    func testRandomTextBecomesFullWordsOfWholeCharacters() throws {
+        let pieces = ["ą", "Ż", "ó", "a", "Z", " ", "_", "=", "?", "!", "(", "日本", "🙂", "e\u{301}", "€", "x", "Dzień"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let text = (0..<Int.random(in: 1...60, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let room = Int.random(in: 0...80, using: &generator)
+            let words = HeaderEncoding.encodedWords(text, firstLineRoom: room)
+            let decoded = try words.map { try XCTUnwrap(MIMEDecoders.decodeWord($0), $0) }
+            let parts = try decoded.map { try XCTUnwrap(String(validating: $0, as: UTF8.self), "\($0)") }
+            XCTAssertEqual(parts.joined(), text)
+            XCTAssertEqual(parts.reduce(0) { $0 + $1.count }, text.count, "a grapheme cluster was cut: \(words)")
+            let encoding: HeaderEncoding.Encoding = words[0].hasPrefix("=?UTF-8?B?") ? .b : .q
+            for (index, word) in words.enumerated() {
+                let limit = index == 0 ? max(min(room, 75), 24) : 75
+                XCTAssertLessThanOrEqual(word.count, limit, word)
+                guard index + 1 < words.count, let next = parts[index + 1].first else { continue }
+                // Greedy: the next word's first cluster did not fit into this one.
+                let grown = decoded[index] + Array(String(next).utf8)
+                XCTAssertGreaterThan(HeaderEncoding.encodedLength(grown, encoding) + 12, limit, "\(word) had room for \(next)")
+            }
+        }
     }
 }
