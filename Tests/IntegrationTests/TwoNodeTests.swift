@@ -1,0 +1,176 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// herold on a shared PostgreSQL journal, against the server `scripts/test.sh` starts
+/// (`HEROLD_TEST_POSTGRES_URL`): two nodes killed and taking over from each other, a SQLite
+/// journal moved over without sending anything again, and a journal out of reach at start.
+final class TwoNodeTests: SiteTestCase {
+    /// The test server's URL; a failure (never a skip) when there is none.
+    private func postgresServer(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["HEROLD_TEST_POSTGRES_URL"], !url.isEmpty else {
+            XCTFail("no PostgreSQL server: run scripts/test.sh, or set HEROLD_TEST_POSTGRES_URL", file: file, line: line)
+            throw HarnessError("HEROLD_TEST_POSTGRES_URL is not set")
+        }
+        return url
+    }
+
+    /// A fresh database on the test server, dropped when the test ends; its URL.
+    private func makeDatabase(_ server: String) throws -> String {
+        let name = "herold_it_\(UInt32.random(in: 0...UInt32.max))"
+        try psql(server, "CREATE DATABASE \(name)")
+        cleanup.append { [self] in try? psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        guard var parts = URLComponents(string: server) else { throw HarnessError("not a URL: \(server)") }
+        parts.path = "/\(name)"
+        return parts.string ?? server
+    }
+
+    private func psql(_ url: String, _ sql: String) throws {
+        let run = try BackgroundProcess(executable: URL(fileURLWithPath: "/usr/bin/env"),
+                                        arguments: ["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        guard run.waitForExit(timeout: 60) == 0 else { throw HarnessError("psql \(sql): \(run.output)") }
+    }
+
+    private func setJournal(_ site: TestSite, _ yaml: String) throws {
+        let path = URL(fileURLWithPath: site.configPath)
+        let text = try String(contentsOf: path, encoding: .utf8)
+        try (text + "\n" + yaml + "\n").write(to: path, atomically: true, encoding: .utf8)
+    }
+
+    private func counts(_ site: TestSite) throws -> [String: Int] {
+        let status = try runHerold(["status", "--config", site.configPath, "--json"])
+        guard status.status == 0, let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any] else {
+            throw HarnessError("herold status failed (\(status.status)): \(status.stderr)")
+        }
+        return object["counts"] as? [String: Int] ?? [:]
+    }
+
+    /// `scripts/crash-test-two-nodes.py` on a small scale: nothing lost, repeats keep their
+    /// ids, and the survivor delivers a killed node's work once its leases run out.
+    func testTwoNodesKilledAgainAndAgainLoseNothingAndTheSurvivorTakesOver() throws {
+        let server = try postgresServer()
+        let script = repositoryRoot.appendingPathComponent("scripts/crash-test-two-nodes.py").path
+        // As in CrashTests: a kill can repeat every transfer then between the server's reply
+        // and the journal's record; the README has the figures of a full run.
+        let run = try BackgroundProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
+            "python3", script, "--herold", heroldBinary.path, "--postgres", server, "--events", "300", "--kills", "10",
+            "--failover-events", "60", "--lease", "10", "--max-repeats-per-kill", "16", "--timeout", "90",
+        ])
+        XCTAssertEqual(run.waitForExit(timeout: 400), 0, run.output)
+        let line = try XCTUnwrap(run.output.split(separator: "\n").last { $0.hasPrefix("{") }, run.output)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(summary["missing"] as? Int, 0, run.output)
+        XCTAssertEqual(summary["distinct_ids"] as? Int, 360 * 3, run.output)
+        XCTAssertEqual(summary["problems"] as? [String], [], run.output)
+        let held = try XCTUnwrap(summary["failover_held_by_a"] as? Int, run.output)
+        XCTAssertGreaterThan(held, 0, "node a held nothing when it was killed: the take-over was not tried")
+        let failover = try XCTUnwrap(summary["failover_seconds"] as? Double, run.output)
+        XCTAssertGreaterThanOrEqual(failover, 5, "taken over before the lease ran out: \(run.output)")
+    }
+
+    /// A SQLite journal with mail sent and mail still waiting moves to PostgreSQL: what was
+    /// sent is not sent again, what waited goes out with the same id, and a second copy into
+    /// the now non-empty journal is refused.
+    func testJournalCopyMovesASQLiteJournalAndSendsOnlyWhatWasStillDue() throws {
+        let server = try postgresServer()
+        let (site, firstRelay, http) = try makeSite(
+            "copy", smtpArguments: ["--fail-rcpt", "kwp@example.org=451"], extraYAML: "retry: { first: 1s, max: 2s }")
+        let notify = try NotifySocket(directory: site.root)
+        var daemon = try site.startDaemon(notify: notify)
+        cleanup.append { daemon.stop() }
+        try site.drop(TestSite.laureatesEvent(id: "laureaci-2026"), as: "laureaci.json")
+        XCTAssertTrue(eventually { firstRelay.records().count == 1 && http.records().count == 1 }, daemon.output)
+        XCTAssertTrue(eventually { (try? self.counts(site))?["deferred"] == 1 }, daemon.output)
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
+
+        // The relay is fixed and the journal moves.
+        let scratch = try makeTemporaryDirectory("copy-relay")
+        cleanup.append { try? FileManager.default.removeItem(at: scratch) }
+        let relay = try SinkServer(script: "smtp_sink.py", directory: scratch)
+        let config = URL(fileURLWithPath: site.configPath)
+        let text = try String(contentsOf: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "smtp://127.0.0.1:\(firstRelay.port)", with: "smtp://127.0.0.1:\(relay.port)")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let database = try makeDatabase(server)
+        try setJournal(site, "journal: { url: \"\(database)\", node: wezel-1 }")
+        let state = site.root.appendingPathComponent("state").path
+        let copy = try runHerold(["journal", "copy", "--from", state, "--config", site.configPath])
+        XCTAssertEqual(copy.status, 0, copy.stderr)
+        XCTAssertTrue(copy.stdout.contains("events: 1 rows copied"), copy.stdout)
+        XCTAssertTrue(copy.stdout.contains("deliveries: 3 rows copied"), copy.stdout)
+        XCTAssertEqual(try counts(site)["sent"], 2)
+
+        daemon = try site.startDaemon(notify: notify)
+        XCTAssertTrue(eventually { relay.records().count == 1 }, daemon.output)
+        let mail = try XCTUnwrap(relay.records().first)
+        XCTAssertEqual((mail["rcpt_tos"] as? [String])?.first, "kwp@example.org")
+        XCTAssertTrue(eventually { (try? self.counts(site))?["sent"] == 3 }, daemon.output)
+        usleep(1_500_000)
+        XCTAssertEqual(relay.records().count, 1, "mail sent before the move went out again")
+        XCTAssertEqual(http.records().count, 1, "the webhook sent before the move went out again")
+        XCTAssertEqual(firstRelay.records().count, 1)
+
+        let again = try runHerold(["journal", "copy", "--from", state, "--config", site.configPath])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("is in use") || again.stderr.contains("already records events"), again.stderr)
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
+        let third = try runHerold(["journal", "copy", "--from", state, "--config", site.configPath])
+        XCTAssertEqual(third.status, 74, third.stderr)
+        XCTAssertTrue(third.stderr.contains("already records events"), third.stderr)
+    }
+
+    /// With the database out of reach, herold keeps its spool files, says so, and is not
+    /// READY; once the database answers it starts by itself and delivers.
+    func testAJournalOutOfReachAtStartIsWaitedForAndNothingIsLost() throws {
+        let server = try postgresServer()
+        let database = try makeDatabase(server)
+        guard let target = URLComponents(string: database), let targetPort = target.port else {
+            throw HarnessError("no port in \(database)")
+        }
+        let port = try freePort()
+        var proxied = URLComponents(string: database) ?? target
+        proxied.port = port
+        let (site, smtp, http) = try makeSite("unreachable")
+        try setJournal(site, "journal: { url: \"\(proxied.string ?? database)\", node: wezel-1 }")
+        try site.drop(TestSite.laureatesEvent(id: "laureaci-2026"), as: "laureaci.json")
+        let notify = try NotifySocket(directory: site.root)
+        let daemon = try BackgroundProcess(executable: heroldBinary, arguments: ["serve", "--config", site.configPath],
+                                           environment: ["NOTIFY_SOCKET": notify.path])
+        cleanup.append { daemon.stop() }
+        XCTAssertTrue(daemon.waitForOutput(containing: "journal unreachable; spool files wait, trying again"), daemon.output)
+        XCTAssertFalse(notify.waitFor("READY=1", timeout: 2), "READY=1 before the journal answered")
+        XCTAssertEqual(site.newFiles(), ["laureaci.json"])
+
+        // The database comes back (a forwarder on the port herold was told).
+        let forwarder = try BackgroundProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
+            "python3", repositoryRoot.appendingPathComponent("Tests/Support/tcp_forward.py").path,
+            "--listen", "\(port)", "--to", "\(targetPort)",
+        ])
+        cleanup.append { forwarder.stop() }
+        XCTAssertTrue(notify.waitFor("READY=1", timeout: 45), daemon.output)
+        XCTAssertTrue(eventually(timeout: 20) { smtp.records().count == 2 && http.records().count == 1 }, daemon.output)
+        XCTAssertTrue(site.newFiles().isEmpty)
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
+    }
+
+    private func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw HarnessError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
