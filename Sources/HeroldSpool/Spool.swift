@@ -191,14 +191,44 @@ public struct Spool: Sendable {
 
     /// Removes `new/NAME` once its event is journaled; a file already gone is fine.
     public func remove(_ name: String) throws {
-        let file = SpoolName(text: name)
-        guard file.isPlain else {
-            throw SpoolError("cannot remove \(name): not a plain file name")
+        if let error = remove([name])[name] { throw error }
+    }
+
+    /// Removes several files of `new/` once their events are journaled, with one fsync of
+    /// the folder for all of them (a burst costs one, not one per file); a file already
+    /// gone is fine. Returns the error of each name that could not be removed (or whose
+    /// removal could not be made durable); an empty result means all went.
+    public func remove(_ names: [String]) -> [String: any Error] {
+        var failed: [String: any Error] = [:]
+        let newFD: Int32
+        do {
+            newFD = try folders.descriptor(.new)
+        } catch {
+            for name in names { failed[name] = error }
+            return failed
         }
-        let newFD = try folders.descriptor(.new)
-        if try Syscall.unlinkAtIfPresent(newFD, file, path: new.appendingPathComponent(name).path) {
+        var removed: [String] = []
+        for name in names {
+            let file = SpoolName(text: name)
+            guard file.isPlain else {
+                failed[name] = SpoolError("cannot remove \(name): not a plain file name")
+                continue
+            }
+            do {
+                if try Syscall.unlinkAtIfPresent(newFD, file, path: new.appendingPathComponent(name).path) {
+                    removed.append(name)
+                }
+            } catch {
+                failed[name] = error
+            }
+        }
+        guard !removed.isEmpty else { return failed }
+        do {
             try Syscall.fsync(newFD, new.path)
+        } catch {
+            for name in removed { failed[name] = error }
         }
+        return failed
     }
 
     /// The producer side: writes `data` to `tmp/`, fsyncs it, renames it into `new/`.
