@@ -88,8 +88,11 @@ actor Dispatcher {
                 }
                 if claimed == 0, starts.isEmpty { await doorbell.wait(for: await sleepTime()) }
             }
+            // At once, not after the transfers in flight: one may outlast the shutdown bound
+            // and herold exit with it in flight.
+            giveBack(queued.keys, reason: "claimed ahead but not started before herold stopped")
+            await recorder.drain()
         }
-        giveBack(queued.keys, reason: "claimed ahead but not started before herold stopped")
         await recorder.drain()
     }
 

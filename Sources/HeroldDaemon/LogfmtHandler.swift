@@ -87,10 +87,22 @@ public struct LogfmtHandler: LogHandler {
         }
     }
 
+    /// `value` in double quotes, with `\\`, `"`, line feed and carriage return escaped (one
+    /// pass over the UTF-8 bytes), when it needs quotes; else as it is.
     static func quote(_ value: String) -> String {
         guard needsQuotes(value) else { return value }
-        var escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        escaped = escaped.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
-        return "\"\(escaped)\""
+        var bytes: [UInt8] = [0x22]
+        bytes.reserveCapacity(value.utf8.count + 8)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: bytes += [0x5C, 0x5C]
+            case 0x22: bytes += [0x5C, 0x22]
+            case 0x0A: bytes += [0x5C, 0x6E]
+            case 0x0D: bytes += [0x5C, 0x72]
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(0x22)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

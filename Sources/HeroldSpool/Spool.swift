@@ -19,6 +19,8 @@ public struct Spool: Sendable {
     public let new: URL
     public let rejected: URL
     private let folders: SpoolFolders
+    /// `new`'s path, for the paths in error messages (built per file without `URL`).
+    private let newPath: String
 
     /// Mode of the files `enqueue` writes and of `.reason` files.
     public static let fileMode: mode_t = 0o640
@@ -30,6 +32,7 @@ public struct Spool: Sendable {
         self.new = self.root.appendingPathComponent("new", isDirectory: true)
         self.rejected = self.root.appendingPathComponent("rejected", isDirectory: true)
         self.folders = SpoolFolders(root: self.root)
+        self.newPath = self.new.path
     }
 
     /// herold's start: creates the root and `tmp/`, `new/`, `rejected/` where missing (with
@@ -80,7 +83,7 @@ public struct Spool: Sendable {
         if let problem = file.encodingProblem {
             throw .unacceptable(name: name, reason: problem)
         }
-        let path = new.appendingPathComponent(name).path
+        let path = newPath + "/" + name
         let fd: Int32
         do {
             // O_NONBLOCK: opening a FIFO must not wait for a writer.
@@ -215,7 +218,7 @@ public struct Spool: Sendable {
                 continue
             }
             do {
-                if try Syscall.unlinkAtIfPresent(newFD, file, path: new.appendingPathComponent(name).path) {
+                if try Syscall.unlinkAtIfPresent(newFD, file, path: newPath + "/" + name) {
                     removed.append(name)
                 }
             } catch {
