@@ -327,10 +327,13 @@ actor Dispatcher {
     // MARK: - One transfer
 
     /// Runs transfers of one lane one after another, as long as the lane has queued
-    /// deliveries and room: no claim and no task start between them.
+    /// deliveries and room: no claim and no task start between them. A transfer starts only
+    /// once the outcome of the one before it is durable (see `OutcomeLatch`).
     private nonisolated func work(_ first: Start, shouldStop: @escaping @Sendable () -> Bool) async {
         var start: Start? = first
+        var previous: OutcomeLatch?
         while let current = start {
+            await previous?.wait()
             let delivery = current.item.delivery
             let result = await current.runtime.transmit(delivery, at: now())
             watchdog?.progress()
@@ -341,7 +344,7 @@ actor Dispatcher {
                 return
             }
             start = await finished(delivery.destination, result: result, stopping: shouldStop() || Task.isCancelled)
-            record(result, of: current, at: ended)
+            previous = record(result, of: current, at: ended)
         }
     }
 
@@ -358,7 +361,9 @@ actor Dispatcher {
     /// Hands the lifecycle's outcome to the recorder; logs and counts it once it is durable.
     /// Recorded even when shutdown cancels the worker: a server said yes or no, and the
     /// journal must know, or the delivery is repeated on restart.
-    private nonisolated func record(_ result: Result<String, DeliveryFailure>, of start: Start, at ended: Date) {
+    /// Returns a latch that opens when the outcome is through the recorder.
+    private nonisolated func record(_ result: Result<String, DeliveryFailure>, of start: Start,
+                                    at ended: Date) -> OutcomeLatch? {
         let delivery = start.item.delivery
         let event: DeliveryEvent
         switch result {
@@ -374,17 +379,20 @@ actor Dispatcher {
                                              firstAttemptAt: start.item.firstAttemptAt)
         } catch {
             Self.tagged(logger, delivery).critical("delivery state machine refused an outcome", metadata: ["error": "\(error)"])
-            return
+            return nil
         }
         let arrivedAt = start.runtime.plansLater(delivery) ? nil : start.item.arrivedAt
         let logger = logger, metrics = metrics
+        let latch = OutcomeLatch(count: transition.actions.count)
         for action in transition.actions {
             recorder.submit(DeliveryOutcome(id: delivery.id, action: action, at: ended)) { durable in
+                latch.done()
                 guard durable else { return }
                 Self.log(action, of: delivery, logger: logger)
                 metrics?.recorded(action, of: delivery, arrivedAt: arrivedAt, at: ended)
             }
         }
+        return latch
     }
 
     /// The outcome's log line, with the delivery's own fields.

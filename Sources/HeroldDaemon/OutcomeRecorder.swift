@@ -149,3 +149,40 @@ final class OutcomeRecorder: Sendable {
         }
     }
 }
+
+/// Opens once `count` outcomes are through the recorder: what a lane's task waits for
+/// before it starts its next transfer, so that, as when each transfer was claimed on its
+/// own, a kill finds at most the transfers in flight and one outcome per slot answered but
+/// not yet recorded (each a repeat after restart).
+final class OutcomeLatch: Sendable {
+    private struct State {
+        var left: Int
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state: Mutex<State>
+
+    init(count: Int) { state = Mutex(State(left: count)) }
+
+    /// One outcome is through.
+    func done() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.left -= 1
+            guard state.left <= 0 else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once every outcome is through (at once if they are). One waiter at a time.
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let open = state.withLock { state -> Bool in
+                guard state.left > 0 else { return true }
+                state.waiter = continuation
+                return false
+            }
+            if open { continuation.resume() }
+        }
+    }
+}
