@@ -108,12 +108,15 @@ final class EngineShared: Sendable {
         }
     }
 
-    /// Queues an operation and wakes the loop; false once the engine is stopping.
+    /// Queues an operation and wakes the loop; false once the engine is stopping. Only the
+    /// first operation of a batch wakes it: the loop takes the whole inbox at once, so
+    /// operations queued before it does are seen without another wakeup (one syscall and
+    /// one thread wake per batch of transfers, not per transfer).
     func submit(_ operation: Operation) -> Bool {
         inbox.withLock { state in
             guard !state.stopping, !state.closed else { return false }
             state.operations.append(operation)
-            curl_multi_wakeup(multi)
+            if state.operations.count == 1 { curl_multi_wakeup(multi) }
             return true
         }
     }

@@ -14,6 +14,13 @@ import Logging
 /// destination that is down backs off as a whole (one probe at a time); a refused login or
 /// an untrusted certificate pauses its lane until a reload. Outcomes are recorded as
 /// `DeliveryLifecycle` decides; lane health is kept in the journal.
+///
+/// Few task switches per delivery: an open lane claims a group of deliveries ahead of its
+/// transfers (one journal transaction per group, not per delivery), each transfer's task
+/// goes on with the lane's next queued delivery when it ends, and outcomes go to the
+/// `OutcomeRecorder`'s group commit without the lane waiting for it. Deliveries claimed
+/// ahead that cannot start (the lane stops being open, herold stops) are put back,
+/// their attempt not counted; after a crash they are taken up again like any in flight.
 actor Dispatcher {
     private let journal: any DeliveryJournal
     private var runtime: Runtime
@@ -25,6 +32,10 @@ actor Dispatcher {
     private let metrics: DaemonMetrics?
     private var lanes: [Destination: LaneHealth] = [:]
     private var inFlight: [Destination: Int] = [:]
+    /// Claimed for a lane ahead of its transfers, in due order (see `ahead`).
+    private var queued: [Destination: [Claimed]] = [:]
+    /// Claimed deliveries of destinations the config no longer has, to be started.
+    private var orphans: [Claimed] = []
     /// Deliveries whose destination the config no longer has: claimed a few at a time so
     /// they fail with the reason.
     private var orphansInFlight = 0
@@ -51,6 +62,8 @@ actor Dispatcher {
     func replace(runtime: Runtime) async {
         self.runtime = runtime
         lastOrphanCheck = .distantPast
+        let gone = queued.keys.filter { configured[$0] == nil }
+        giveBack(gone, reason: "claimed ahead but not started: its destination is no longer in the config")
         for (destination, health) in lanes where health.isPaused {
             lanes[destination]?.resume()
             logger.notice("destination resumed after reload", metadata: ["destination": "\(destination)"])
@@ -61,29 +74,42 @@ actor Dispatcher {
 
     /// Delivers until `shouldStop` says so; transfers in flight are finished and recorded.
     /// When the task is cancelled (the shutdown bound passed), transfers are aborted and
-    /// their deliveries stay in flight, to be taken up again on the next start.
+    /// their deliveries stay in flight, to be taken up again on the next start. Deliveries
+    /// claimed ahead but not started go back to the queue either way.
     func run(shouldStop: @escaping @Sendable () -> Bool) async {
         await loadLanes()
         await withDiscardingTaskGroup { group in
             while !shouldStop(), !Task.isCancelled {
                 watchdog?.progress()
-                let claimed = await claimDue()
-                guard let claimed, !claimed.isEmpty else {
-                    if claimed != nil { await doorbell.wait(for: await sleepTime()) }
-                    continue
+                guard let claimed = await claimDue() else { continue }
+                let starts = startable()
+                for start in starts {
+                    group.addTask { await self.work(start, shouldStop: shouldStop) }
                 }
-                let runtime = self.runtime
-                let lifecycle = DeliveryLifecycle(retry: runtime.config.retry)
-                for (delivery, first, arrived) in claimed {
-                    group.addTask {
-                        await self.deliver(delivery, firstAttemptAt: first, arrivedAt: arrived, runtime: runtime, lifecycle: lifecycle)
-                    }
-                }
+                if claimed == 0, starts.isEmpty { await doorbell.wait(for: await sleepTime()) }
             }
+            // At once, not after the transfers in flight: one may outlast the shutdown bound
+            // and herold exit with it in flight.
+            giveBack(queued.keys, reason: "claimed ahead but not started before herold stopped")
+            await recorder.drain()
         }
+        await recorder.drain()
     }
 
     // MARK: - Claiming
+
+    /// One delivery taken from the journal, with what its lifecycle and metrics need.
+    struct Claimed: Sendable {
+        var delivery: Delivery
+        var firstAttemptAt: Date?
+        var arrivedAt: Date?
+    }
+
+    /// A transfer to start, with the config it goes out under.
+    struct Start: Sendable {
+        var item: Claimed
+        var runtime: Runtime
+    }
 
     /// The destinations the config has, with their widths.
     private var configured: [Destination: Int] {
@@ -93,18 +119,33 @@ actor Dispatcher {
         return widths
     }
 
-    /// Room in each lane now: its health's allowance less what it has out.
-    private func room(at instant: Date) -> [Destination: Int] {
-        configured.reduce(into: [:]) { room, lane in
-            let allowance = (lanes[lane.key] ?? LaneHealth()).allowance(limit: lane.value, now: instant)
-            room[lane.key] = max(0, allowance - (inFlight[lane.key] ?? 0))
+    /// How many deliveries an open lane keeps claimed beyond its transfers, so that a
+    /// transfer that ends starts the next at once, and claims come in groups.
+    static func ahead(width: Int) -> Int { max(4, width) }
+
+    /// How many to claim now for each lane: its health's allowance less what it has out
+    /// and queued, plus `ahead` for an open lane — claimed again only once its queue is down
+    /// to half of that, so a busy lane costs one claim per several deliveries.
+    private func wanted(at instant: Date) -> [Destination: Int] {
+        configured.reduce(into: [:]) { wanted, lane in
+            let health = lanes[lane.key] ?? LaneHealth()
+            let allowance = health.allowance(limit: lane.value, now: instant)
+            let waiting = queued[lane.key]?.count ?? 0
+            let out = (inFlight[lane.key] ?? 0) + waiting
+            guard case .open = health.state else {
+                wanted[lane.key] = max(0, allowance - out)
+                return
+            }
+            let ahead = Self.ahead(width: lane.value)
+            wanted[lane.key] = waiting > ahead / 2 ? 0 : max(0, allowance + ahead - out)
         }
     }
 
-    /// Claims what the lanes have room for and marks it started; nil after a journal error.
-    private func claimDue() async -> [(Delivery, Date?, Date?)]? {
+    /// Claims what the lanes want and queues it in its lane; returns how many, or nil after
+    /// a journal error (having waited a little).
+    private func claimDue() async -> Int? {
         let instant = now()
-        let room = room(at: instant)
+        let wanted = wanted(at: instant)
         // Deliveries of destinations the config no longer has: looked for once a minute (the
         // query cannot use the destination index).
         var others = 0
@@ -112,10 +153,10 @@ actor Dispatcher {
             lastOrphanCheck = instant
             others = Self.orphanLimit - orphansInFlight
         }
-        guard room.values.contains(where: { $0 > 0 }) || others > 0 else { return [] }
+        guard wanted.values.contains(where: { $0 > 0 }) || others > 0 else { return 0 }
         let claim: JournalClaim
         do {
-            claim = try await journal.claim(now: instant, limits: room, others: max(0, others),
+            claim = try await journal.claim(now: instant, limits: wanted, others: max(0, others),
                                             lateness: runtime.lateness)
         } catch {
             logger.error("cannot read due deliveries from the journal", metadata: ["error": "\(error)"])
@@ -129,27 +170,52 @@ actor Dispatcher {
                 "reason": "\(delivery.reason ?? "")",
             ])
         }
-        let live = claim.claimed
-        guard !live.isEmpty else { return claim.expired.isEmpty ? [] : nil }
         let widths = configured
-        for delivery in live {
-            let destination = delivery.destination
-            if widths[destination] == nil {
-                orphansInFlight += 1
+        for delivery in claim.claimed {
+            let item = Claimed(delivery: delivery, firstAttemptAt: claim.firstAttempts[delivery.id],
+                               arrivedAt: claim.arrivals[delivery.id])
+            if widths[delivery.destination] == nil {
+                orphans.append(item)
             } else {
-                inFlight[destination, default: 0] += 1
-                lanes[destination, default: LaneHealth()].transferStarted(now: instant)
+                queued[delivery.destination, default: []].append(item)
             }
         }
-        return live.map { ($0, claim.firstAttempts[$0.id], claim.arrivals[$0.id]) }
+        return claim.claimed.count + claim.expired.count
     }
 
-    /// Until the next due delivery of a lane with room, or a lane's backoff ends, at most
-    /// `idleCheck` (operator commands such as `release` run in another process and only
-    /// change the journal), and no longer than the watchdog allows.
+    /// Takes the queued deliveries their lanes have room for now, marking them started.
+    private func startable() -> [Start] {
+        let instant = now()
+        var starts = orphans.map { Start(item: $0, runtime: runtime) }
+        orphansInFlight += orphans.count
+        orphans = []
+        for (destination, width) in configured {
+            while let item = next(for: destination, width: width, at: instant) {
+                starts.append(Start(item: item, runtime: runtime))
+            }
+        }
+        return starts
+    }
+
+    /// The lane's next queued delivery if it has room for one more transfer (counted as
+    /// started), else nil.
+    private func next(for destination: Destination, width: Int, at instant: Date) -> Claimed? {
+        let health = lanes[destination] ?? LaneHealth()
+        guard let waiting = queued[destination], !waiting.isEmpty,
+              (inFlight[destination] ?? 0) < health.allowance(limit: width, now: instant) else { return nil }
+        let item = queued[destination, default: []].removeFirst()
+        inFlight[destination, default: 0] += 1
+        lanes[destination, default: LaneHealth()].transferStarted(now: instant)
+        return item
+    }
+
+    /// Until the next due delivery of a lane that wants more, or a lane's backoff ends, at
+    /// most `idleCheck` (operator commands such as `release` run in another process and only
+    /// change the journal), and no longer than the watchdog allows. A lane busy with its
+    /// queue rings the doorbell when it wants more.
     private func sleepTime() async -> Duration {
         let instant = now()
-        let open = Set(room(at: instant).filter { $0.value > 0 }.keys)
+        let open = Set(wanted(at: instant).filter { $0.value > 0 }.keys)
         var next = instant.addingTimeInterval(Self.idleCheck)
         if let due = try? await journal.nextDue(in: open) { next = min(next, due) }
         for health in lanes.values { if let reopens = health.reopensAt { next = min(next, reopens) } }
@@ -160,6 +226,22 @@ actor Dispatcher {
     private func cap(_ duration: Duration) -> Duration {
         guard let watchdog else { return duration }
         return min(duration, watchdog.interval)
+    }
+
+    /// Puts the queued (claimed, never started) deliveries of `destinations` back: pending,
+    /// their attempt not counted.
+    private func giveBack(_ destinations: some Sequence<Destination>, reason: String) {
+        let instant = now()
+        let lifecycle = DeliveryLifecycle(retry: runtime.config.retry)
+        for destination in Array(destinations) {
+            for item in queued.removeValue(forKey: destination) ?? [] {
+                guard let transition = try? lifecycle.apply(.interrupted(reason: reason), to: item.delivery, now: instant,
+                                                           unit: 0, firstAttemptAt: item.firstAttemptAt) else { continue }
+                for action in transition.actions {
+                    recorder.submit(DeliveryOutcome(id: item.delivery.id, action: action, at: instant)) { _ in }
+                }
+            }
+        }
     }
 
     // MARK: - Lanes
@@ -192,10 +274,13 @@ actor Dispatcher {
     }
 
     /// A transfer of `destination` ended: the lane learns from it and has room again.
-    private func finished(_ destination: Destination, result: Result<String, DeliveryFailure>) async {
-        guard configured[destination] != nil else {
+    /// Returns the lane's next queued delivery when it may start now (counted as started),
+    /// with the config it goes out under; nil ends the transfer's worker.
+    private func finished(_ destination: Destination, result: Result<String, DeliveryFailure>,
+                          stopping: Bool) async -> Start? {
+        guard let width = configured[destination] else {
             orphansInFlight -= 1
-            return
+            return nil
         }
         inFlight[destination, default: 1] -= 1
         var health = lanes[destination] ?? LaneHealth()
@@ -208,9 +293,20 @@ actor Dispatcher {
         lanes[destination] = health
         if health != before {
             logLane(destination, health)
+            if case .open = health.state {} else {
+                giveBack([destination], reason: "claimed ahead but not started: destination \(destination) is not open")
+            }
+            doorbell.ring()
             await save(destination)
         }
-        doorbell.ring()
+        guard !stopping else { return nil }
+        let waiting = queued[destination]?.count ?? 0
+        let item = next(for: destination, width: width, at: now())
+        // The lane's queue came down to its refill mark (or the lane has room and nothing
+        // queued): the claim loop takes more.
+        let mark = Self.ahead(width: width) / 2
+        if item == nil || (waiting > mark && waiting - 1 <= mark) { doorbell.ring() }
+        return item.map { Start(item: $0, runtime: runtime) }
     }
 
     private func logLane(_ destination: Destination, _ health: LaneHealth) {
@@ -230,22 +326,45 @@ actor Dispatcher {
 
     // MARK: - One transfer
 
-    private func deliver(_ delivery: Delivery, firstAttemptAt: Date?, arrivedAt: Date?, runtime: Runtime,
-                         lifecycle: DeliveryLifecycle) async {
-        var logger = self.logger
+    /// Runs transfers of one lane one after another, as long as the lane has queued
+    /// deliveries and room: no claim and no task start between them. A transfer starts only
+    /// once the outcome of the one before it is durable (see `OutcomeLatch`).
+    private nonisolated func work(_ first: Start, shouldStop: @escaping @Sendable () -> Bool) async {
+        var start: Start? = first
+        var previous: OutcomeLatch?
+        while let current = start {
+            await previous?.wait()
+            let delivery = current.item.delivery
+            let result = await current.runtime.transmit(delivery, at: now())
+            watchdog?.progress()
+            let ended = now()
+            if Task.isCancelled, case .failure = result {
+                // Aborted by the shutdown bound: left in flight, taken up again on restart.
+                Self.tagged(logger, delivery).notice("transfer aborted by shutdown; the delivery stays in flight for the next start")
+                return
+            }
+            start = await finished(delivery.destination, result: result, stopping: shouldStop() || Task.isCancelled)
+            previous = record(result, of: current, at: ended)
+        }
+    }
+
+    /// `base` with the delivery's own fields.
+    private static func tagged(_ base: Logger, _ delivery: Delivery) -> Logger {
+        var logger = base
         logger[metadataKey: "delivery.id"] = "\(delivery.id)"
         logger[metadataKey: "channel"] = "\(delivery.channel.rawValue)"
         logger[metadataKey: "recipient"] = "\(delivery.recipient)"
         logger[metadataKey: "event.id"] = "\(delivery.event.id)"
-        let result = await runtime.transmit(delivery, at: now())
-        watchdog?.progress()
-        let ended = now()
-        if Task.isCancelled, case .failure = result {
-            // Aborted by the shutdown bound: left in flight, taken up again on restart.
-            logger.notice("transfer aborted by shutdown; the delivery stays in flight for the next start")
-            return
-        }
-        await finished(delivery.destination, result: result)
+        return logger
+    }
+
+    /// Hands the lifecycle's outcome to the recorder; logs and counts it once it is durable.
+    /// Recorded even when shutdown cancels the worker: a server said yes or no, and the
+    /// journal must know, or the delivery is repeated on restart.
+    /// Returns a latch that opens when the outcome is through the recorder.
+    private nonisolated func record(_ result: Result<String, DeliveryFailure>, of start: Start,
+                                    at ended: Date) -> OutcomeLatch? {
+        let delivery = start.item.delivery
         let event: DeliveryEvent
         switch result {
         case .success(let reply): event = .succeeded(reply: reply)
@@ -253,24 +372,32 @@ actor Dispatcher {
             event = .interrupted(reason: "destination \(delivery.destination) paused: \(failure.description)")
         case .failure(let failure): event = .failed(failure)
         }
+        let lifecycle = DeliveryLifecycle(retry: start.runtime.config.retry)
         let transition: DeliveryTransition
         do {
             transition = try lifecycle.apply(event, to: delivery, now: ended, unit: Double.random(in: 0..<1),
-                                             firstAttemptAt: firstAttemptAt)
+                                             firstAttemptAt: start.item.firstAttemptAt)
         } catch {
-            logger.critical("delivery state machine refused an outcome", metadata: ["error": "\(error)"])
-            return
+            Self.tagged(logger, delivery).critical("delivery state machine refused an outcome", metadata: ["error": "\(error)"])
+            return nil
         }
-        // Recorded even when shutdown cancels this task: a server said yes or no, and the
-        // journal must know, or the delivery is repeated on restart.
+        let arrivedAt = start.runtime.plansLater(delivery) ? nil : start.item.arrivedAt
+        let logger = logger, metrics = metrics
+        let latch = OutcomeLatch(count: transition.actions.count)
         for action in transition.actions {
-            guard await recorder.record(DeliveryOutcome(id: delivery.id, action: action, at: ended)) else { return }
-            Self.log(action, of: delivery, logger: logger)
-            metrics?.recorded(action, of: delivery, arrivedAt: runtime.plansLater(delivery) ? nil : arrivedAt, at: ended)
+            recorder.submit(DeliveryOutcome(id: delivery.id, action: action, at: ended)) { durable in
+                latch.done()
+                guard durable else { return }
+                Self.log(action, of: delivery, logger: logger)
+                metrics?.recorded(action, of: delivery, arrivedAt: arrivedAt, at: ended)
+            }
         }
+        return latch
     }
 
-    private static func log(_ action: DeliveryAction, of delivery: Delivery, logger: Logger) {
+    /// The outcome's log line, with the delivery's own fields.
+    private static func log(_ action: DeliveryAction, of delivery: Delivery, logger base: Logger) {
+        let logger = tagged(base, delivery)
         switch action {
         case .recordSent(let reply):
             logger.info("delivered", metadata: ["reply": "\(reply)", "attempt": "\(delivery.attempts)"])

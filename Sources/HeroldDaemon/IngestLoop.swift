@@ -54,7 +54,7 @@ struct IngestLoop: Sendable {
     }
 
     /// Files per journal transaction: a burst costs one fsync per batch, not per file.
-    static let batchSize = 64
+    static let batchSize = 256
 
     func run(signals: AsyncStream<SpoolSignal>, ready: @Sendable () -> Void) async {
         let (wakes, input) = AsyncStream.makeStream(of: Wake.self)

@@ -57,9 +57,11 @@ struct Ingestor: Sendable {
             var recorded: [EventKey] = []
             do {
                 var seen: Set<EventKey> = []
+                let known = try await journal.recorded(among: loaded.flatMap { $0.events.map(\.key) })
                 for index in loaded.indices {
-                    (loaded[index].batch, loaded[index].skipped) = try await plan(
-                        loaded[index].events, runtime: runtime, receivedAt: receivedAt, seen: &seen, logger: loaded[index].logger)
+                    (loaded[index].batch, loaded[index].skipped) = plan(
+                        loaded[index].events, runtime: runtime, receivedAt: receivedAt, seen: &seen, known: known,
+                        logger: loaded[index].logger)
                 }
                 let entries = loaded.flatMap(\.batch)
                 let replaced: [DeliveryID]
@@ -75,7 +77,9 @@ struct Ingestor: Sendable {
                 return names.map { ($0, outcomes[$0] ?? .gone) }
             }
             let fresh = Set(recorded)
-            for file in loaded { outcomes[file.name] = finish(file, recorded: fresh) }
+            // Only now, with the journal committed, may the files go.
+            let unremoved = spool.remove(loaded.map(\.name))
+            for file in loaded { outcomes[file.name] = finish(file, recorded: fresh, removal: unremoved[file.name]) }
         }
         return names.map { ($0, outcomes[$0] ?? .gone) }
     }
@@ -107,14 +111,11 @@ struct Ingestor: Sendable {
         }
     }
 
-    /// After the commit: the file's log lines, then the file goes.
-    private func finish(_ file: Loaded, recorded: Set<EventKey>) -> Outcome {
+    /// After the commit and the files' removal: the file's log lines and outcome.
+    private func finish(_ file: Loaded, recorded: Set<EventKey>, removal: (any Error)?) -> Outcome {
         let deliveryCount = Self.logAccepted(file.batch, recorded: recorded, logger: file.logger)
-        // Only now, with the journal committed, may the file go.
-        do {
-            try spool.remove(file.name)
-        } catch {
-            return .failed(.unreadable("its events are journaled but the file cannot be removed: \(error)"))
+        if let removal {
+            return .failed(.unreadable("its events are journaled but the file cannot be removed: \(removal)"))
         }
         let new = file.batch.filter { recorded.contains($0.event.key) }.count
         metrics?.eventsAccepted(new, duplicates: file.skipped + file.batch.count - new)
@@ -122,21 +123,14 @@ struct Ingestor: Sendable {
     }
 
     /// The events not yet in the journal with their deliveries, and how many were skipped.
-    /// `seen`: events already planned by an earlier file of the same transaction.
+    /// `seen`: events already planned by an earlier file of the same transaction; `known`:
+    /// events the journal had before it.
     private func plan(_ events: [CloudEvent], runtime: Runtime, receivedAt: Date, seen: inout Set<EventKey>,
-                      logger: Logger) async throws -> ([(event: CloudEvent, deliveries: [Delivery])], Int) {
+                      known: Set<EventKey>, logger: Logger) -> ([(event: CloudEvent, deliveries: [Delivery])], Int) {
         var batch: [(event: CloudEvent, deliveries: [Delivery])] = []
         var duplicates = 0
         for event in events {
-            if seen.contains(event.key) {
-                duplicates += 1
-                logger.notice("duplicate event dropped", metadata: [
-                    "event.source": "\(event.source)", "event.id": "\(event.id)",
-                ])
-                continue
-            }
-            seen.insert(event.key)
-            if try await journal.contains(event.key) {
+            if !seen.insert(event.key).inserted || known.contains(event.key) {
                 duplicates += 1
                 logger.notice("duplicate event dropped", metadata: [
                     "event.source": "\(event.source)", "event.id": "\(event.id)",

@@ -19,6 +19,8 @@ public struct Spool: Sendable {
     public let new: URL
     public let rejected: URL
     private let folders: SpoolFolders
+    /// `new`'s path, for the paths in error messages (built per file without `URL`).
+    private let newPath: String
 
     /// Mode of the files `enqueue` writes and of `.reason` files.
     public static let fileMode: mode_t = 0o640
@@ -30,6 +32,7 @@ public struct Spool: Sendable {
         self.new = self.root.appendingPathComponent("new", isDirectory: true)
         self.rejected = self.root.appendingPathComponent("rejected", isDirectory: true)
         self.folders = SpoolFolders(root: self.root)
+        self.newPath = self.new.path
     }
 
     /// herold's start: creates the root and `tmp/`, `new/`, `rejected/` where missing (with
@@ -80,7 +83,7 @@ public struct Spool: Sendable {
         if let problem = file.encodingProblem {
             throw .unacceptable(name: name, reason: problem)
         }
-        let path = new.appendingPathComponent(name).path
+        let path = newPath + "/" + name
         let fd: Int32
         do {
             // O_NONBLOCK: opening a FIFO must not wait for a writer.
@@ -191,14 +194,44 @@ public struct Spool: Sendable {
 
     /// Removes `new/NAME` once its event is journaled; a file already gone is fine.
     public func remove(_ name: String) throws {
-        let file = SpoolName(text: name)
-        guard file.isPlain else {
-            throw SpoolError("cannot remove \(name): not a plain file name")
+        if let error = remove([name])[name] { throw error }
+    }
+
+    /// Removes several files of `new/` once their events are journaled, with one fsync of
+    /// the folder for all of them (a burst costs one, not one per file); a file already
+    /// gone is fine. Returns the error of each name that could not be removed (or whose
+    /// removal could not be made durable); an empty result means all went.
+    public func remove(_ names: [String]) -> [String: any Error] {
+        var failed: [String: any Error] = [:]
+        let newFD: Int32
+        do {
+            newFD = try folders.descriptor(.new)
+        } catch {
+            for name in names { failed[name] = error }
+            return failed
         }
-        let newFD = try folders.descriptor(.new)
-        if try Syscall.unlinkAtIfPresent(newFD, file, path: new.appendingPathComponent(name).path) {
+        var removed: [String] = []
+        for name in names {
+            let file = SpoolName(text: name)
+            guard file.isPlain else {
+                failed[name] = SpoolError("cannot remove \(name): not a plain file name")
+                continue
+            }
+            do {
+                if try Syscall.unlinkAtIfPresent(newFD, file, path: newPath + "/" + name) {
+                    removed.append(name)
+                }
+            } catch {
+                failed[name] = error
+            }
+        }
+        guard !removed.isEmpty else { return failed }
+        do {
             try Syscall.fsync(newFD, new.path)
+        } catch {
+            for name in removed { failed[name] = error }
         }
+        return failed
     }
 
     /// The producer side: writes `data` to `tmp/`, fsyncs it, renames it into `new/`.

@@ -18,6 +18,9 @@ public protocol DeliveryJournal: Sendable {
 
     // Ingest
     func contains(_ key: EventKey) async throws -> Bool
+    /// Which of `keys` have been recorded before: one look-up for a whole ingest batch
+    /// (a default, asking `contains` for each, serves journals that have no faster way).
+    func recorded(among keys: [EventKey]) async throws -> Set<EventKey>
     func recordReplacing(_ batch: [(event: CloudEvent, deliveries: [Delivery])],
                          receivedAt: Date) async throws -> (recorded: [EventKey], replaced: [DeliveryID])
     func firstReceivedAt() async throws -> Date?
@@ -75,6 +78,14 @@ extension Journal: DeliveryJournal {
     public func renewLeases(now: Date) async throws -> Int { 0 }
     public func recipientKey(proposed: [UInt8]) async throws -> [UInt8] { proposed }
     public func shutdown() async { try? close() }
+}
+
+extension DeliveryJournal {
+    public func recorded(among keys: [EventKey]) async throws -> Set<EventKey> {
+        var found: Set<EventKey> = []
+        for key in keys where try await contains(key) { found.insert(key) }
+        return found
+    }
 }
 
 /// The usual sizes of the personal-data steps.

@@ -108,6 +108,19 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Which of `keys` have been recorded before, in one read.
+    public func recorded(among keys: [EventKey]) async throws -> Set<EventKey> {
+        guard !keys.isEmpty else { return [] }
+        return try await read("look up \(keys.count) event(s)") { db in
+            let statement = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM events WHERE source = ? AND id = ?)")
+            var found: Set<EventKey> = []
+            for key in keys where try Bool.fetchOne(statement, arguments: [key.source, key.id]) ?? false {
+                found.insert(key)
+            }
+            return found
+        }
+    }
+
     /// Records events and their deliveries in one transaction (all or nothing). Events
     /// already recorded are skipped with their deliveries. Returns the keys newly recorded.
     public func record(_ batch: [(event: CloudEvent, deliveries: [Delivery])],
