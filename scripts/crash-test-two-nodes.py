@@ -162,6 +162,7 @@ def main():
     # and B must deliver A's work once A's leases run out.
     failover = None
     held_at_kill = 0
+    shown = []
     if args.failover_events:
         expected = args.events * DELIVERIES_PER_EVENT
         if not wait_until(lambda: counts().get("sent") == expected, args.timeout):
@@ -174,6 +175,7 @@ def main():
         expected = total * DELIVERIES_PER_EVENT
         ingested = wait_until(lambda: sum(counts().values()) == expected and held_by_a() > 0, 60)
         held_at_kill = held_by_a()
+        shown = (status(herold, b.config) or {}).get("nodes", [])
         killed_at = time.monotonic()
         a.kill()
         for sink in (smtp, http):
@@ -201,7 +203,7 @@ def main():
     problems += found
     summary = {
         "ok": not problems, "seed": seed, "events": total, "poured_on": poured_on, "kills": kills,
-        **figures, "lease_seconds": args.lease, "failover_held_by_a": held_at_kill, "failover_seconds": failover, "seconds": round(elapsed, 1),
+        **figures, "lease_seconds": args.lease, "failover_held_by_a": held_at_kill, "failover_status_nodes": shown, "failover_seconds": failover, "seconds": round(elapsed, 1),
         "pour_seconds": round(poured, 1), "problems": problems, "work": work, "database": database,
     }
     print(json.dumps(summary), flush=True)

@@ -77,6 +77,8 @@ public struct StatusReport: Sendable {
     public let destinations: [DestinationQueue]
     public let lanes: [LaneRecord]
     public let problems: [Delivery]
+    /// On a shared journal: which node holds what in flight.
+    public let holders: [NodeHold]
 
     static func make(journal: any DeliveryJournal, now: Date) async throws -> StatusReport {
         let counts = try await journal.counts()
@@ -85,7 +87,8 @@ public struct StatusReport: Sendable {
             counts: counts, oldestPending: due.oldestDue, nextAttempt: due.next,
             destinations: try await journal.queueSummary(),
             lanes: try await journal.lanes().filter { $0.health.state != .open },
-            problems: try await journal.deliveries(in: [.failed, .held], limit: 1000))
+            problems: try await journal.deliveries(in: [.failed, .held], limit: 1000),
+            holders: try await journal.holders())
     }
 
     private func lane(_ destination: Destination) -> LaneRecord? { lanes.first { $0.destination == destination } }
@@ -119,6 +122,11 @@ public struct StatusReport: Sendable {
                 if let next = queue?.nextDue { entry["next_due"] = RFC3339.format(next) }
                 return entry
             }
+        if !holders.isEmpty {
+            result["nodes"] = holders.map { hold -> [String: Any] in
+                ["node": hold.node, "inflight": hold.deliveries, "lease_until": RFC3339.format(hold.leaseUntil)]
+            }
+        }
         result["problems"] = problems.map { d -> [String: Any] in
             [
                 "id": d.id.rawValue, "state": d.state.rawValue, "rule": d.rule, "channel": d.channel.rawValue,
@@ -152,6 +160,13 @@ public struct StatusReport: Sendable {
                 let health = lane(destination)?.health ?? LaneHealth()
                 lines.append("  \(destination)  queued \(queue?.queued ?? 0), deferred \(queue?.deferred ?? 0)  lane: \(Self.describe(health))")
                 if let error = health.lastError ?? queue?.lastError { lines.append("      last error: \(error)") }
+            }
+        }
+        if !holders.isEmpty {
+            lines.append("")
+            lines.append("in flight, by node (another node takes them up once the lease has run out):")
+            for hold in holders {
+                lines.append("  \(hold.node)  \(hold.deliveries) in flight, lease until \(RFC3339.format(hold.leaseUntil))")
             }
         }
         if !problems.isEmpty {

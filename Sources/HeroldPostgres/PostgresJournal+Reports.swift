@@ -60,6 +60,19 @@ extension PostgresJournal {
         }
     }
 
+    /// Which node holds how many deliveries in flight, and until when.
+    public func holders() async throws -> [NodeHold] {
+        try await read("list the nodes holding deliveries") { connection in
+            try await self.rows("""
+                SELECT lease_node, COUNT(*) AS held, MAX(lease_until) AS until FROM deliveries
+                WHERE state = 'inflight' AND lease_node IS NOT NULL GROUP BY lease_node ORDER BY lease_node
+                """, on: connection).map { row in
+                NodeHold(node: try row["lease_node"].decode(String.self), deliveries: try row["held"].decode(Int.self),
+                         leaseUntil: Self.date(try row["until"].decode(Double?.self) ?? 0))
+            }
+        }
+    }
+
     /// What waits for each destination: queued deliveries, how many deferred, the next due
     /// moment and the latest deferral's reason.
     public func queueSummary() async throws -> [DestinationQueue] {

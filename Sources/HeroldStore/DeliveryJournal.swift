@@ -48,6 +48,9 @@ public protocol DeliveryJournal: Sendable {
     func queueSummary() async throws -> [DestinationQueue]
     func dueTimes(now: Date) async throws -> (oldestDue: Date?, next: Date?)
     func tally() async throws -> [DeliveryTally]
+    /// On a shared journal, which node holds deliveries in flight: how many, and until when
+    /// its leases run (the latest). One node (SQLite): none.
+    func holders() async throws -> [NodeHold]
 
     // The admin's summaries (notify:)
     func untoldProblems(limit: Int) async throws -> [AdminProblem]
@@ -78,6 +81,7 @@ extension Journal: DeliveryJournal {
     public func renewLeases(now: Date) async throws -> Int { 0 }
     public func recipientKey(proposed: [UInt8]) async throws -> [UInt8] { proposed }
     public func shutdown() async { try? close() }
+    public func holders() async throws -> [NodeHold] { [] }
 }
 
 extension DeliveryJournal {
@@ -99,5 +103,19 @@ extension DeliveryJournal {
     public func forget(addresses: [String], names: [String] = [], now: Date,
                        pseudonym: RecipientPseudonym) async throws -> ErasureReport {
         try await forget(addresses: addresses, names: names, now: now, pseudonym: pseudonym, inFlightWait: .seconds(30))
+    }
+}
+
+/// A node's deliveries in flight on a shared journal (`herold status`).
+public struct NodeHold: Sendable, Equatable {
+    public var node: String
+    public var deliveries: Int
+    /// The latest of their leases' ends: past it, another node may take them up.
+    public var leaseUntil: Date
+
+    public init(node: String, deliveries: Int, leaseUntil: Date) {
+        self.node = node
+        self.deliveries = deliveries
+        self.leaseUntil = leaseUntil
     }
 }

@@ -66,6 +66,9 @@ final class TwoNodeTests: SiteTestCase {
         XCTAssertEqual(summary["problems"] as? [String], [], run.output)
         let held = try XCTUnwrap(summary["failover_held_by_a"] as? Int, run.output)
         XCTAssertGreaterThan(held, 0, "node a held nothing when it was killed: the take-over was not tried")
+        // `herold status` on node b said who held what.
+        let nodes = try XCTUnwrap(summary["failover_status_nodes"] as? [[String: Any]], run.output)
+        XCTAssertTrue(nodes.contains { $0["node"] as? String == "a" && ($0["inflight"] as? Int ?? 0) >= 1 }, "\(nodes)")
         let failover = try XCTUnwrap(summary["failover_seconds"] as? Double, run.output)
         XCTAssertGreaterThanOrEqual(failover, 5, "taken over before the lease ran out: \(run.output)")
     }

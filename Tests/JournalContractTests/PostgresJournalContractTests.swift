@@ -94,7 +94,9 @@ final class PostgresTwoNodeTests: XCTestCase {
         let all = claims.flatMap { $0 }
         XCTAssertEqual(all.count, deliveries.count, "no delivery claimed twice")
         XCTAssertEqual(Set(all), Set(deliveries.map(\.id)), "every delivery claimed")
-        XCTAssertTrue(claims.allSatisfy { !$0.isEmpty }, "every claimer got work: \(claims.map(\.count))")
+        // The claimers ran side by side (one that started after the queue was empty may get
+        // nothing on a busy machine); both nodes took work, as the leases below show.
+        XCTAssertGreaterThanOrEqual(claims.filter { !$0.isEmpty }.count, 2, "claims did not overlap: \(claims.map(\.count))")
         let leases = try await b.leases()
         XCTAssertEqual(Set(leases.values.map(\.node)), ["a", "b"])
         XCTAssertEqual(leases.count, deliveries.count)
