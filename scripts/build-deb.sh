@@ -6,7 +6,7 @@
 #
 #   scripts/build-deb.sh [--out DIR]     (default DIR: .build/deb; prints the .deb's path)
 #
-# Needs: Swift, dpkg-dev (dpkg-shlibdeps computes Depends), binutils (strip).
+# Needs: Swift (with its lld), dpkg-dev (dpkg-shlibdeps computes Depends), binutils (strip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +25,12 @@ command -v strip >/dev/null || fail "strip is missing: apt-get install binutils"
 
 # 1. The binary, Swift runtime inside. ----------------------------------------------------
 # BIND_NOW (with the default RELRO): the GOT is read-only once herold runs.
-build=(swift build -c release --static-swift-stdlib -Xlinker -z -Xlinker now)
+# Linked by lld (the Swift toolchain's) with packed relative relocations (DT_RELR, glibc
+# 2.36+): the ~100,000 relocations of a position-independent binary with the Swift runtime
+# inside take 19 KiB instead of 2.4 MiB, which the loader read (and kept resident) at
+# every start — 2.3 MiB less RSS for the daemon and for each CLI command.
+build=(swift build -c release --static-swift-stdlib -Xswiftc -use-ld=lld
+       -Xlinker -z -Xlinker now -Xlinker -z -Xlinker pack-relative-relocs)
 "${build[@]}" --product herold >&2
 bin="$("${build[@]}" --show-bin-path)/herold"
 [ -x "$bin" ] || fail "$bin was not built"

@@ -65,25 +65,16 @@ extension Journal {
         try await writeWithoutWaitingForDisk("claim due deliveries") { db in
             var result = JournalClaim(claimed: [], expired: [], firstAttempts: [:])
             for (destination, limit) in limits.sorted(by: { $0.key < $1.key }) where limit > 0 {
-                let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                    SELECT \(Self.deliveryColumns), first_attempt_at, created_at FROM deliveries INDEXED BY deliveries_destination_due
-                    WHERE destination = ? AND state IN (\(Self.claimable)) AND not_before <= ?
-                    ORDER BY not_before
-                    LIMIT ?
-                    """), arguments: [destination.rawValue, now.timeIntervalSince1970, limit])
-                try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
+                try Self.claim(Self.due(destination, now: now, limit: limit, in: db), now: now, lateness: lateness,
+                               into: &result, in: db)
             }
-            if others > 0 {
-                let known = limits.keys.map { "'\($0.rawValue.replacingOccurrences(of: "'", with: "''"))'" }
-                    .joined(separator: ", ")
-                let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                    SELECT \(Self.deliveryColumns), first_attempt_at, created_at FROM deliveries
-                    WHERE state IN (\(Self.claimable)) AND not_before <= ?
-                        \(known.isEmpty ? "" : "AND destination NOT IN (\(known))")
-                    ORDER BY not_before
-                    LIMIT ?
-                    """), arguments: [now.timeIntervalSince1970, others])
+            // Destinations the config no longer has: found along the destination index, so a
+            // queue of 100,000 for the configured lanes is not read row by row to find none.
+            var left = others
+            for destination in try (others > 0 ? Self.destinations(in: db) : []) where limits[destination] == nil && left > 0 {
+                let rows = try Self.due(destination, now: now, limit: left, in: db)
                 try Self.claim(rows, now: now, lateness: lateness, into: &result, in: db)
+                left -= rows.count
             }
             return result
         }
@@ -103,6 +94,32 @@ extension Journal {
             }
             return earliest.map(Date.init(timeIntervalSince1970:))
         }
+    }
+
+    /// Up to `limit` due deliveries of one destination, earliest first, from its index.
+    private static func due(_ destination: Destination, now: Date, limit: Int, in db: Database) throws -> [Row] {
+        try Row.fetchAll(try db.cachedStatement(sql: """
+            SELECT \(Self.deliveryColumns), first_attempt_at, created_at FROM deliveries INDEXED BY deliveries_destination_due
+            WHERE destination = ? AND state IN (\(Self.claimable)) AND not_before <= ?
+            ORDER BY not_before
+            LIMIT ?
+            """), arguments: [destination.rawValue, now.timeIntervalSince1970, limit])
+    }
+
+    /// Every destination deliveries name, whatever their state: one index seek per
+    /// destination (there are a few), however many deliveries each has.
+    private static func destinations(in db: Database) throws -> [Destination] {
+        var found: [Destination] = []
+        var next = try String.fetchOne(try db.cachedStatement(sql: """
+            SELECT MIN(destination) FROM deliveries INDEXED BY deliveries_destination_due
+            """))
+        while let name = next {
+            found.append(Destination(rawValue: name))
+            next = try String.fetchOne(try db.cachedStatement(sql: """
+                SELECT MIN(destination) FROM deliveries INDEXED BY deliveries_destination_due WHERE destination > ?
+                """), arguments: [name])
+        }
+        return found
     }
 
     static let claimable = sqlStates(DeliveryLifecycle.sources(of: .claim))

@@ -19,6 +19,9 @@ public final class Journal: Sendable {
     /// How long a write waits for another process's write to finish.
     public static let busyTimeout: TimeInterval = 5
 
+    /// The page cache of each reading connection, in KiB (SQLite's default is 2,000).
+    static let readerCacheKiB = 256
+
     /// The journal file.
     public let path: String
     let pool: DatabasePool
@@ -64,6 +67,10 @@ public final class Journal: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Freed space is zeroed, so erased personal data leaves no copy in the file.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Readers keep a small page cache: their big reads (counts, metrics, status)
+            // scan more than SQLite's default 2 MB would hold, and any commit empties it, so
+            // the default only grew each reader by 2 MB on a large journal. The writer keeps it.
+            if db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -\(Self.readerCacheKiB)") }
         }
         do {
             pool = try DatabasePool(path: file, configuration: configuration)

@@ -52,6 +52,37 @@ final class JournalLifecycleTests: XCTestCase {
         XCTAssertEqual(claim.firstAttempts[onTime.id], t0.addingTimeInterval(7200))
     }
 
+    func testDeliveriesOfEndpointsNoLongerConfiguredAreClaimedAFewAtATimeAndNoOthers() async throws {
+        let journal = try Journal(directory: directory)
+        let e = try event("partners")
+        let mails = ["a", "b", "c"].map { delivery(e, to: "\($0)@example.org") }
+        func hook(_ endpoint: String, due: Date) -> Delivery {
+            Delivery(id: DeliveryID.derive(event: e.key, rule: "r", action: 1, recipient: endpoint, scheduledAt: due),
+                     event: e.key, rule: "r", action: 1, channel: .webhook, recipient: endpoint, notBefore: due,
+                     state: .pending, payload: .webhook(WebhookContent(endpoint: endpoint, contentType: "application/json",
+                                                                       body: Data("{}".utf8))))
+        }
+        // Two endpoints removed from the config (two and one due deliveries, one more not due
+        // yet), and one still configured; the relay's lane is full.
+        let removed = [hook("a-stary", due: t0), hook("z-stary", due: t0.addingTimeInterval(-60)), hook("a-stary", due: t0.addingTimeInterval(-30))]
+        let later = hook("z-stary", due: t0.addingTimeInterval(3600))
+        let kept = hook("partnerzy", due: t0)
+        _ = try await journal.record([(e, mails + removed + [later, kept])], receivedAt: t0)
+        let lanes: [Destination: Int] = [.smtp: 0, .webhook("partnerzy"): 0]
+
+        let none = try await journal.claim(now: t0, limits: lanes)
+        XCTAssertEqual(none.claimed, [], "without room for others, nothing is claimed")
+
+        let first = try await journal.claim(now: t0, limits: lanes, others: 2)
+        XCTAssertEqual(first.claimed.map(\.destination), [.webhook("a-stary"), .webhook("a-stary")])
+        XCTAssertEqual(first.claimed.map(\.id), [removed[2].id, removed[0].id], "earliest first within the endpoint")
+        let second = try await journal.claim(now: t0, limits: lanes, others: 4)
+        XCTAssertEqual(second.claimed.map(\.id), [removed[1].id], "only what is due, and nothing of the lanes the config has")
+        XCTAssertTrue(second.claimed.allSatisfy { $0.state == .inflight && $0.attempts == 1 })
+        let queued = try await journal.deliveries(in: [.pending], limit: 10).map(\.id)
+        XCTAssertEqual(Set(queued), Set(mails.map(\.id) + [later.id, kept.id]))
+    }
+
     func testFirstAttemptTimeSurvivesDeferralsAndResetsOnRequeue() async throws {
         let journal = try Journal(directory: directory)
         let e = try event("1")

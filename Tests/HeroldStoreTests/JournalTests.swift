@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HeroldCore
 import XCTest
 @testable import HeroldStore
@@ -38,6 +39,16 @@ final class JournalTests: XCTestCase {
 
     private let tempfail = DeliveryFailure(kind: .transient, code: "smtp.450", message: "mailbox busy")
     private let permfail = DeliveryFailure(kind: .permanent, code: "smtp.550", message: "no such user")
+
+    func testReadersKeepASmallPageCacheAndTheWriterSQLitesDefault() async throws {
+        // A large journal's counts and metrics scans would otherwise grow each reading
+        // connection by 2 MB (see Journal.readerCacheKiB); ingest keeps the writer's cache.
+        let journal = try Journal(directory: directory)
+        let reader = try await journal.pragma("cache_size")
+        XCTAssertEqual(reader, "-\(Journal.readerCacheKiB)")
+        let writer = try await journal.pool.write { try String.fetchOne($0, sql: "PRAGMA cache_size") }
+        XCTAssertEqual(writer, "-2000")
+    }
 
     func testRecordThenDuplicateIsSkipped() async throws {
         let journal = try Journal(directory: directory)
