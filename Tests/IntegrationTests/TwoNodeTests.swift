@@ -161,6 +161,56 @@ final class TwoNodeTests: SiteTestCase {
         XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
     }
 
+    /// The calendar runs on both nodes: a date is emitted once (its event's `(source, id)`),
+    /// and again once after both nodes restart.
+    func testTheCalendarOnTwoNodesSendsEachDateOnceAcrossARestartOfBoth() throws {
+        let server = try postgresServer()
+        let database = try makeDatabase(server)
+        // The next whole minute at least 20 s away, in Warsaw, as the calendar reads it.
+        var warsaw = Calendar(identifier: .gregorian)
+        warsaw.timeZone = try XCTUnwrap(TimeZone(identifier: "Europe/Warsaw"))
+        let soon = Date().addingTimeInterval(80)
+        let at = warsaw.dateComponents([.month, .day, .hour, .minute], from: soon)
+        let due = try XCTUnwrap(warsaw.date(from: warsaw.dateComponents([.year, .month, .day, .hour, .minute], from: soon)))
+        let entry = """
+              - name: zyczenia
+                match: { type: day.social-worker }
+                send:
+                  - email: { to: [partners], template: laureaci }
+            calendar:
+              - name: Dzień próbny
+                date: "\(String(format: "%02d-%02d", at.month ?? 1, at.day ?? 1))"
+                at: "\(String(format: "%02d:%02d", at.hour ?? 0, at.minute ?? 0))"
+                type: day.social-worker
+            """
+        let (siteA, smtp, http) = try makeSite("calendar-a", extraYAML: entry)
+        let siteB = try TestSite(name: "calendar-b", smtpPort: smtp.port, httpPort: http.port, extraYAML: entry)
+        cleanup.append { siteB.remove() }
+        var daemons: [BackgroundProcess] = []
+        cleanup.append { daemons.forEach { $0.stop() } }
+        let sockets = try [siteA, siteB].map { try NotifySocket(directory: $0.root) }
+        for (index, site) in [siteA, siteB].enumerated() {
+            try setJournal(site, "journal: { url: \"\(database)\", node: \(["a", "b"][index]) }")
+            daemons.append(try site.startDaemon(notify: sockets[index]))
+        }
+        let wait = due.timeIntervalSinceNow + 30
+        XCTAssertTrue(eventually(timeout: max(wait, 30)) { smtp.records().count >= 2 },
+                      "no greeting; node a said:\n\(daemons[0].output)")
+        usleep(3_000_000)
+        XCTAssertEqual(smtp.records().count, 2, "one greeting per partner, whichever node emitted it")
+        XCTAssertEqual(Set(smtp.records().compactMap { ($0["rcpt_tos"] as? [String])?.first }), ["rops@example.org", "kwp@example.org"])
+
+        // Both nodes restart, still on the day within grace: nothing new.
+        for daemon in daemons {
+            daemon.signal(SIGTERM)
+            XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
+        }
+        daemons = try [siteA, siteB].enumerated().map { index, site in try site.startDaemon(notify: sockets[index]) }
+        usleep(4_000_000)
+        XCTAssertEqual(smtp.records().count, 2, "the date was sent again after a restart")
+        XCTAssertEqual(try counts(siteB)["sent"], 2)
+    }
+
     private func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
