@@ -161,6 +161,52 @@ final class TwoNodeTests: SiteTestCase {
         XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
     }
 
+    /// PostgreSQL goes away while herold serves (every connection cut) and events keep
+    /// arriving: herold keeps running and keeps the files, and when the database is back it
+    /// takes them in and delivers everything, by itself.
+    func testADatabaseOutageWhileServingLosesNothingAndHeroldResumesByItself() throws {
+        let server = try postgresServer()
+        let database = try makeDatabase(server)
+        guard let target = URLComponents(string: database), let targetPort = target.port else {
+            throw HarnessError("no port in \(database)")
+        }
+        let port = try freePort()
+        var proxied = target
+        proxied.port = port
+        let forward = { try BackgroundProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
+            "python3", repositoryRoot.appendingPathComponent("Tests/Support/tcp_forward.py").path,
+            "--listen", "\(port)", "--to", "\(targetPort)",
+        ]) }
+        var forwarder = try forward()
+        cleanup.append { forwarder.stop() }
+        XCTAssertTrue(forwarder.waitForOutput(containing: "READY"), forwarder.output)
+        let (site, smtp, http) = try makeSite("outage")
+        try setJournal(site, "journal: { url: \"\(proxied.string ?? database)\", node: wezel-1 }")
+        let notify = try NotifySocket(directory: site.root)
+        let daemon = try site.startDaemon(notify: notify)
+        cleanup.append { daemon.stop() }
+        try site.drop(TestSite.laureatesEvent(id: "przed-awaria", edition: "I"), as: "przed.json")
+        XCTAssertTrue(eventually { smtp.records().count == 2 && http.records().count == 1 }, daemon.output)
+
+        forwarder.stop()   // every connection to the database is cut, and no new one is taken
+        for n in 1...3 {
+            try site.drop(TestSite.laureatesEvent(id: "w-trakcie-\(n)", edition: "II"), as: "w-trakcie-\(n).json")
+        }
+        XCTAssertTrue(daemon.waitForOutput(containing: "level=warning", timeout: 20), daemon.output)
+        usleep(2_000_000)
+        XCTAssertTrue(daemon.process.isRunning, "herold stopped during the outage:\n\(daemon.output)")
+        XCTAssertEqual(smtp.records().count, 2, "sent while the journal was out of reach")
+        XCTAssertFalse(site.newFiles().isEmpty, "spool files were taken while the journal was out of reach")
+
+        forwarder = try forward()
+        XCTAssertTrue(eventually(timeout: 60) { smtp.records().count == 8 && http.records().count == 4 },
+                      "after the outage: \(smtp.records().count) emails, \(http.records().count) webhooks; herold said:\n\(daemon.output)")
+        XCTAssertTrue(site.newFiles().isEmpty)
+        XCTAssertTrue(eventually { (try? self.counts(site))?["sent"] == 12 })
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
+    }
+
     /// The calendar runs on both nodes: a date is emitted once (its event's `(source, id)`),
     /// and again once after both nodes restart.
     func testTheCalendarOnTwoNodesSendsEachDateOnceAcrossARestartOfBoth() throws {
