@@ -8,6 +8,7 @@ servers here (a webhook endpoint that answers after N seconds, a relay that says
 """
 import datetime
 import http.server
+import itertools
 import json
 import os
 import shutil
@@ -319,6 +320,20 @@ class Drop:
         self.seconds = time.monotonic() - started
         return started
 
+    @staticmethod
+    def go_together(drops):
+        """Renames the files of several drops (one per node) in turn, one of each, so that
+        every node's spool fills at the same pace; returns the moment of the first rename."""
+        started = time.monotonic()
+        for names in itertools.zip_longest(*(drop.names for drop in drops)):
+            for drop, name in zip(drops, names):
+                if name is not None:
+                    os.rename(os.path.join(drop.tmp, name), os.path.join(drop.new, name))
+        seconds = time.monotonic() - started
+        for drop in drops:
+            drop.seconds = seconds
+        return started
+
 
 # --------------------------------------------------------------------------------- herold
 
@@ -466,9 +481,11 @@ class Journal:
 
 def wait_in_journal(journal, expected, spool_new, timeout):
     """Polls until the journal holds `expected` deliveries and spool/new is empty (every file
-    removed after its commit); returns that moment (monotonic)."""
+    removed after its commit; `spool_new` may be a list, one per node); returns that moment
+    (monotonic)."""
+    spools = [spool_new] if isinstance(spool_new, str) else spool_new
     deadline = time.monotonic() + timeout
-    while sum(journal.counts().values()) < expected or os.listdir(spool_new):
+    while sum(journal.counts().values()) < expected or any(os.listdir(spool) for spool in spools):
         if time.monotonic() > deadline:
             raise SystemExit(f"not all {expected} deliveries in the journal within {timeout} s: {journal.counts()}")
         time.sleep(0.02)

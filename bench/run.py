@@ -17,6 +17,11 @@ sent. Prints medians, ratios to the baseline of the same run, herold's CPU secon
 RSS, and writes everything to bench/results/run-*.json. With --perf it also records one
 `perf record -g` profile of an email run and a webhook run (bench/results/perf-*.txt,
 and the perf-*.data beside them).
+
+With --postgres URL (a server where the bench may create and drop databases) every herold
+row is followed, in the same repetition, by the same measurement on PostgreSQL (`-pg`, a
+fresh database each time), and the webhook row one per file also by two nodes on one
+database (`-pg-2nodes`, the events split half and half between their spools).
 """
 import argparse
 import json
@@ -28,6 +33,8 @@ import tempfile
 import time
 
 import benchlib as b
+import pgjournal
+import pgwire
 
 RULES = """  - name: greeting
     match: { type: bench.email }
@@ -51,7 +58,10 @@ def parse():
     p.add_argument("--smtp-connections", type=int, default=8,
                    help="herold's smtp.max_connections and smtp-source's -s (default 8, as in the issue)")
     p.add_argument("--curl-parallel", type=int, default=16, help="curl --parallel-max")
-    p.add_argument("--only", default="", help="comma-separated subset of: " + ",".join(MEASURES))
+    p.add_argument("--postgres", metavar="URL",
+                   help="also measure herold on PostgreSQL: a server where the bench may create and drop "
+                        "databases (scripts/pg-test-cluster.sh start DIR starts a throwaway one)")
+    p.add_argument("--only", default="", help="comma-separated subset of: " + ",".join(measures(True)))
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed for one herold measurement")
     p.add_argument("--perf", action="store_true", help="also profile one email and one webhook run with perf")
     p.add_argument("--perf-only", action="store_true", help="only the perf profiles, no timed repetitions")
@@ -65,6 +75,7 @@ class Bench:
         self.herold = b.herold_binary(args.herold)
         self.smtp = b.SmtpSink()
         self.nginx = b.Nginx()
+        self.pg = pgjournal.Server(args.postgres) if args.postgres else None
         self.paused = b.SmtpSink()
         self.paused.pause()
         self.work = tempfile.mkdtemp(prefix="herold-bench-")
@@ -78,12 +89,12 @@ class Bench:
         if not self.args.keep:
             shutil.rmtree(self.work, ignore_errors=True)
 
-    def site(self):
+    def site(self, top_extra=""):
         self.count += 1
         root = os.path.join(self.work, f"site{self.count}")
         extra = f"  max_connections: {self.args.smtp_connections}\n"
         config = b.write_site(root, self.smtp.url, {"hub": self.nginx.url}, RULES,
-                              recipient_count=self.args.recipients, smtp_extra=extra)
+                              recipient_count=self.args.recipients, smtp_extra=extra, top_extra=top_extra)
         return root, config
 
     def sample_sizes(self):
@@ -130,53 +141,78 @@ class Bench:
 
     # ------------------------------------------------------------------- herold
 
-    def ingest_site(self):
+    def ingest_site(self, top_extra=""):
         """A site whose relay is a paused smtp-sink: one email per event, never sent."""
         self.count += 1
         root = os.path.join(self.work, f"site{self.count}")
         return root, b.write_site(root, self.paused.url, {"hub": self.nginx.url}, RULES, recipient_count=1,
-                                  smtp_extra="  timeout: 3600\n", top_extra="shutdown_timeout: 1s\n")
+                                  smtp_extra="  timeout: 3600\n", top_extra="shutdown_timeout: 1s\n" + top_extra)
 
-    def herold_run(self, kind, per_file, perf=None):
-        """`kind` email or webhook: until all are sent; ingest: until all are in the journal."""
+    def herold_run(self, kind, per_file, perf=None, nodes=0):
+        """`kind` email or webhook: until all are sent; ingest: until all are in the journal.
+        `nodes` 0: one herold on its SQLite journal; 1 or more: that many `herold serve` on
+        one fresh PostgreSQL database, each with its own spool, the events split evenly."""
         per_event = self.args.recipients if kind == "email" else 1
         events_n = self.args.deliveries // per_event
         expected = events_n * per_event
-        root, config = self.ingest_site() if kind == "ingest" else self.site()
-        herold = b.Herold(self.herold, config)
+        database = self.pg.create() if nodes else None
+        make = self.ingest_site if kind == "ingest" else self.site
+        sites = [make(pgjournal.journal_yaml(database, f"bench-{chr(97 + n)}") if nodes else "")
+                 for n in range(max(nodes, 1))]
+        herolds = []
         try:
+            for _, config in sites:
+                herolds.append(b.Herold(self.herold, config))
             stamp = b.now_rfc3339()
             type_ = "bench.email" if kind == "ingest" else f"bench.{kind}"
             events = [b.event(i, type_, f"r{self.count}", stamp) for i in range(events_n)]
-            drop = b.Drop(os.path.join(root, "spool"), events, per_file)
-            journal = b.Journal(herold.journal_path)
-            recorder = self.start_perf(herold.pid, perf) if perf else None
-            cpu0, switches0 = herold.cpu_seconds(), herold.context_switches()
-            started = drop.go()
+            share = -(-events_n // len(sites))
+            drops = [b.Drop(os.path.join(root, "spool"), events[n * share:(n + 1) * share], per_file)
+                     for n, (root, _) in enumerate(sites)]
+            journal = pgjournal.Journal(database) if nodes else b.Journal(herolds[0].journal_path)
+            server_cpu = pgjournal.ServerCpu(journal) if nodes else None
+            recorder = self.start_perf(herolds[0].pid, perf) if perf else None
+            cpu0, switches0 = self.herold_cpu(herolds)
+            if server_cpu:
+                server_cpu.start()
+            started = drops[0].go() if len(drops) == 1 else b.Drop.go_together(drops)
             if kind == "ingest":
-                ingested = done = b.wait_in_journal(journal, expected, drop.new, self.args.timeout)
+                spools = [drop.new for drop in drops]
+                ingested = done = b.wait_in_journal(journal, expected, spools, self.args.timeout)
             else:
                 ingested, done = b.wait_all_sent(journal, expected, self.args.timeout)
-            cpu = herold.cpu_seconds() - cpu0
-            switches = herold.context_switches() - switches0
-            peak = herold.peak_rss_mib()
+            cpu1, switches1 = self.herold_cpu(herolds)
+            pg_cpu = server_cpu.stop() if server_cpu else None
+            cpu, switches = cpu1 - cpu0, switches1 - switches0
+            peak = max(herold.peak_rss_mib() for herold in herolds)
             if recorder:
                 b.stop(recorder, signal.SIGINT)
             journal.close()
-            status = json.loads(herold.command("status", "--json")[4])
+            status = json.loads(herolds[0].command("status", "--json")[4])
             counts = status["counts"]
             if sum(counts.values()) != expected or (kind != "ingest" and counts.get("sent") != expected):
                 raise SystemExit(f"herold status says {counts}, expected {expected} deliveries")
             wall = done - started
             rate = (events_n if kind == "ingest" else expected) / wall
-            return {"deliveries": expected, "events": events_n, "files": drop.files, "seconds": wall, "rate": rate,
-                    "in_journal_s": ingested - started, "drop_s": drop.seconds,
-                    "cpu_s": cpu, "cpu_ms_per_delivery": 1000 * cpu / expected, "peak_rss_mib": peak,
-                    "context_switches_per_delivery": switches / expected, "ready_s": herold.ready_seconds}
+            result = {"deliveries": expected, "events": events_n, "files": sum(d.files for d in drops),
+                      "seconds": wall, "rate": rate, "in_journal_s": ingested - started, "drop_s": drops[0].seconds,
+                      "cpu_s": cpu, "cpu_ms_per_delivery": 1000 * cpu / expected, "peak_rss_mib": peak,
+                      "context_switches_per_delivery": switches / expected, "ready_s": herolds[0].ready_seconds}
+            if nodes:
+                result.update(nodes=nodes, pg_cpu_s=pg_cpu)
+            return result
         finally:
-            code = herold.close()
-            if code != 0:
-                b.log(f"herold exited {code} on SIGTERM (see {root}/herold.log)")
+            for herold, (root, _) in zip(herolds, sites):
+                code = herold.close()
+                if code != 0:
+                    b.log(f"herold exited {code} on SIGTERM (see {root}/herold.log)")
+            if database and not self.args.keep:
+                self.pg.drop(database)
+
+    @staticmethod
+    def herold_cpu(herolds):
+        """CPU seconds and context switches of all the nodes together."""
+        return sum(h.cpu_seconds() for h in herolds), sum(h.context_switches() for h in herolds)
 
     def start_perf(self, pid, data):
         recorder = subprocess.Popen(["perf", "record", "-g", "-o", data, "-p", str(pid)],
@@ -189,6 +225,25 @@ MEASURES = ["smtp-source", "herold-email-file", "herold-email-batch",
             "curl", "herold-webhook-file", "herold-webhook-batch", "herold-ingest-file", "herold-ingest-batch"]
 BASELINE = {"herold-email-file": "smtp-source", "herold-email-batch": "smtp-source",
             "herold-webhook-file": "curl", "herold-webhook-batch": "curl"}
+TWO_NODES = "herold-webhook-file-pg-2nodes"   # two `herold serve` on one PostgreSQL journal
+
+
+def measures(postgres):
+    """The rows in the order they run: with PostgreSQL, each herold row is followed by the
+    same on PostgreSQL (`-pg`), and webhooks one per file also by two nodes."""
+    names = []
+    for name in MEASURES:
+        names.append(name)
+        if postgres and name.startswith("herold-"):
+            names.append(name + "-pg")
+            if TWO_NODES.startswith(name + "-pg-"):
+                names.append(TWO_NODES)
+    return names
+
+
+def sqlite_row(name):
+    """herold-webhook-file-pg(-2nodes) -> herold-webhook-file."""
+    return name.split("-pg")[0]
 
 
 def measure(bench, name):
@@ -196,29 +251,56 @@ def measure(bench, name):
         return bench.smtp_source()
     if name == "curl":
         return bench.curl()
-    _, kind, mode = name.split("-")
-    return bench.herold_run(kind, 1 if mode == "file" else bench.args.batch)
+    _, kind, mode, *pg = name.split("-")
+    nodes = 0 if not pg else 2 if pg[-1] == "2nodes" else 1
+    return bench.herold_run(kind, 1 if mode == "file" else bench.args.batch, nodes=nodes)
 
 
 def summarise(runs, args):
     rows, medians = [], {}
-    for name in MEASURES:
+    for name in measures(args.postgres):
         if not runs.get(name):
             continue
-        m = {key: b.median([r[key] for r in runs[name]]) for key in runs[name][0]}
+        m = {key: b.median([r[key] for r in runs[name] if r[key] is not None]) for key in runs[name][0]}
         medians[name] = m
     for name, m in medians.items():
-        base = medians.get(BASELINE.get(name, ""), {}).get("rate")
-        m["ratio_to_baseline"] = m["rate"] / base if base and name in BASELINE else None
+        base = medians.get(BASELINE.get(sqlite_row(name), ""), {}).get("rate")
+        m["ratio_to_baseline"] = m["rate"] / base if base and sqlite_row(name) in BASELINE else None
         unit = ("events/s" if "ingest" in name else "emails/s" if "email" in name or name == "smtp-source"
                 else "webhooks/s")
         rates = [r["rate"] for r in runs[name]]
-        rows.append([name, unit, len(rates), m["rate"], min(rates), max(rates), m["ratio_to_baseline"],
-                     m["seconds"], m["cpu_s"], m.get("cpu_ms_per_delivery"), m["peak_rss_mib"],
-                     m.get("context_switches_per_delivery"), m.get("in_journal_s")])
+        row = [name, unit, len(rates), m["rate"], min(rates), max(rates), m["ratio_to_baseline"],
+               m["seconds"], m["cpu_s"], m.get("cpu_ms_per_delivery"), m["peak_rss_mib"],
+               m.get("context_switches_per_delivery"), m.get("in_journal_s")]
+        if args.postgres:
+            sqlite = medians.get(sqlite_row(name), {}).get("rate") if name != sqlite_row(name) else None
+            m["ratio_to_sqlite"] = m["rate"] / sqlite if sqlite else None
+            row[7:7] = [m["ratio_to_sqlite"]]
+            row[10:10] = [m.get("pg_cpu_s")]
+        rows.append(row)
     headers = ["measurement", "unit", "runs", "median/s", "min/s", "max/s", "x baseline", "wall s",
                "CPU s", "CPU ms/dlv", "peak RSS MiB", "ctx sw/dlv", "in journal s"]
+    if args.postgres:
+        headers[7:7] = ["x SQLite"]
+        headers[10:10] = ["PG CPU s"]
     return b.table(headers, rows), medians
+
+
+def postgres_lines(medians):
+    """PostgreSQL ÷ SQLite per row, and two nodes ÷ one node, from the medians of this run."""
+    pairs = [f"{sqlite_row(name)[len('herold-'):]} {fmt_ratio(m.get('ratio_to_sqlite'))}"
+             for name, m in medians.items() if name.endswith("-pg")]
+    lines = ["PostgreSQL ÷ SQLite (median rates, same run): " + (", ".join(pairs) or "-")]
+    two, one = medians.get(TWO_NODES), medians.get(TWO_NODES.replace("-2nodes", ""))
+    if two and one:
+        lines.append(f"two nodes ÷ one node on PostgreSQL (webhooks, one event per file): "
+                     f"{fmt_ratio(two['rate'] / one['rate'])}; herold CPU ms/dlv {one['cpu_ms_per_delivery']:.2f} "
+                     f"-> {two['cpu_ms_per_delivery']:.2f} (both nodes together)")
+    return lines
+
+
+def fmt_ratio(value):
+    return "-" if value is None else f"{value:.2f}"
 
 
 PERF_VIEWS = (("self time by symbol (all threads)", ["--no-children", "--sort", "dso,sym", "--percent-limit", "0.3"]),
@@ -281,11 +363,13 @@ def main():
     args = parse()
     b.need("smtp-source", "smtp-sink", "nginx", "curl", *(["perf"] if args.perf or args.perf_only else []))
     b.unblock_signals()
-    chosen = [m for m in MEASURES if not args.only or m in args.only.split(",")]
+    chosen = [m for m in measures(args.postgres) if not args.only or m in args.only.split(",")]
     bench = Bench(args)
     runs = {name: [] for name in chosen}
-    info = {"args": vars(args), "machine": b.machine(), "email_bytes": bench.message_bytes,
+    info = {"args": {**vars(args), "postgres": pgwire.without_password(args.postgres)}, "machine": b.machine(), "email_bytes": bench.message_bytes,
             "webhook_body_bytes": os.path.getsize(bench.body_file)}
+    if bench.pg:
+        info["postgres"] = {"url": pgwire.without_password(args.postgres), "version": bench.pg.version}
     try:
         if not args.perf_only:
             for rep in range(args.reps):
@@ -302,8 +386,10 @@ def main():
           f"{args.recipients} emails per email event, {args.batch} events per file in batch runs, "
           f"smtp max_connections {args.smtp_connections}; email {bench.message_bytes} bytes; "
           f"load {info['machine']['loadavg_1m_at_start']} -> {info['machine']['loadavg_1m_at_end']} "
-          f"on {info['machine']['cpus']} CPUs")
+          f"on {info['machine']['cpus']} CPUs" + (f"; PostgreSQL {bench.pg.version}" if bench.pg else ""))
     print(text)
+    if bench.pg and medians:
+        print("\n" + "\n".join(postgres_lines(medians)))
     path = b.save("run", {**info, "medians": medians, "runs": runs, "profiles": profiles})
     print(f"\nraw figures: {path}")
     for p in profiles:
