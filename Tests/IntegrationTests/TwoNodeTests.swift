@@ -207,6 +207,48 @@ final class TwoNodeTests: SiteTestCase {
         XCTAssertEqual(daemon.waitForExit(), 0, daemon.output)
     }
 
+    /// `tls: require` with `ca_file`: the journal is reached over TLS with the server's
+    /// certificate checked (a server that refuses plain connections answers; one signed by
+    /// another CA is refused with a clear reason).
+    func testTheJournalOverTLSChecksTheServersCertificate() throws {
+        let ca = try makeTestCA()
+        let folder = try makeTemporaryDirectory("pg-tls")
+        let script = repositoryRoot.appendingPathComponent("scripts/pg-test-cluster.sh").path
+        let started = try BackgroundProcess(executable: URL(fileURLWithPath: "/bin/bash"), arguments: [
+            script, "start", folder.appendingPathComponent("cluster").path,
+            ca.appendingPathComponent("server.pem").path, ca.appendingPathComponent("server.key").path,
+        ])
+        cleanup.append {
+            _ = try? BackgroundProcess(executable: URL(fileURLWithPath: "/bin/bash"),
+                                       arguments: [script, "stop", folder.appendingPathComponent("cluster").path]).waitForExit(timeout: 60)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        XCTAssertEqual(started.waitForExit(timeout: 120), 0, started.output)
+        let url = try XCTUnwrap(started.output.split(separator: "\n").last { $0.hasPrefix("postgresql://") }.map(String.init),
+                                started.output)
+        // Plain connections are refused from now on: only TLS gets in.
+        let hba = folder.appendingPathComponent("cluster/data/pg_hba.conf")
+        try "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+            .write(to: hba, atomically: false, encoding: .utf8)
+        try psql(url, "SELECT pg_reload_conf()")
+
+        let (site, _, _) = try makeSite("pg-tls")
+        let config = URL(fileURLWithPath: site.configPath)
+        let body = try String(contentsOf: config, encoding: .utf8)
+        func status(_ journal: String) throws -> CommandResult {
+            try (body + "\n" + journal + "\n").write(to: config, atomically: true, encoding: .utf8)
+            return try runHerold(["status", "--config", site.configPath])
+        }
+        let verified = try status("journal: { url: \"\(url)\", tls: require, ca_file: \(ca.appendingPathComponent("ca.pem").path) }")
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("deliveries: pending 0"), verified.stdout)
+        let plain = try status("journal: { url: \"\(url)\", tls: none }")
+        XCTAssertEqual(plain.status, 74, "a plain connection got in: \(plain.stdout)")
+        let stranger = try status("journal: { url: \"\(url)\", tls: require, ca_file: \(ca.appendingPathComponent("other-ca.pem").path) }")
+        XCTAssertEqual(stranger.status, 74, stranger.stdout)
+        XCTAssertTrue(stranger.stderr.lowercased().contains("certificate"), stranger.stderr)
+    }
+
     /// The calendar runs on both nodes: a date is emitted once (its event's `(source, id)`),
     /// and again once after both nodes restart.
     func testTheCalendarOnTwoNodesSendsEachDateOnceAcrossARestartOfBoth() throws {
