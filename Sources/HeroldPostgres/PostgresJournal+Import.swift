@@ -21,12 +21,15 @@ extension PostgresJournal {
             }
             var copied: [(table: String, rows: Int)] = []
             for table in Journal.tables {
+                let known = Set(try await connection.query(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(table)",
+                    logger: self.logger).collect().map { try $0.decode(String.self) })
                 var rows = 0
                 var after: Int64 = 0
                 while true {
                     let page = try await source.rows(of: table, after: after, limit: pageSize)
                     if page.rows.isEmpty { break }
-                    rows += try await self.insert(page, into: table, on: connection)
+                    rows += try await self.insert(page, into: table, columns: known, on: connection)
                     after = page.next
                     progress(table, rows)
                 }
@@ -47,11 +50,9 @@ extension PostgresJournal {
         }
     }
 
-    /// One page of a SQLite table's rows, the columns both journals have.
-    private func insert(_ page: JournalRows, into table: String, on connection: PostgresConnection) async throws -> Int {
-        let known = Set(try await connection.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(table)",
-            logger: logger).collect().map { try $0.decode(String.self) })
+    /// One page of a SQLite table's rows, the columns both journals have (`known`: the target's).
+    private func insert(_ page: JournalRows, into table: String, columns known: Set<String>,
+                        on connection: PostgresConnection) async throws -> Int {
         let kept = page.columns.indices.filter { known.contains(page.columns[$0]) }
         guard !kept.isEmpty else { return 0 }
         let names = kept.map { "\"\(page.columns[$0])\"" }.joined(separator: ", ")

@@ -134,7 +134,7 @@ final class TwoNodeTests: SiteTestCase {
         guard let target = URLComponents(string: database), let targetPort = target.port else {
             throw HarnessError("no port in \(database)")
         }
-        let port = try freePort()
+        let port = try HTTPProbe.freePort()
         var proxied = URLComponents(string: database) ?? target
         proxied.port = port
         let (site, smtp, http) = try makeSite("unreachable")
@@ -170,7 +170,7 @@ final class TwoNodeTests: SiteTestCase {
         guard let target = URLComponents(string: database), let targetPort = target.port else {
             throw HarnessError("no port in \(database)")
         }
-        let port = try freePort()
+        let port = try HTTPProbe.freePort()
         var proxied = target
         proxied.port = port
         let forward = { try BackgroundProcess(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [
@@ -297,21 +297,5 @@ final class TwoNodeTests: SiteTestCase {
         usleep(4_000_000)
         XCTAssertEqual(smtp.records().count, 2, "the date was sent again after a restart")
         XCTAssertEqual(try counts(siteB)["sent"], 2)
-    }
-
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
