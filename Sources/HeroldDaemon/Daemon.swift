@@ -25,7 +25,7 @@ public struct Daemon: Sendable {
     }
 
     /// `spoolLost`: the watcher lost `new/` (moved, deleted, unmounted); herold stops with 74.
-    private enum Signal: Sendable { case terminate(Int32), reload, spoolLost(SpoolError) }
+    private enum Signal: Sendable { case terminate(Int32), reload, spoolLost }
 
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     public func run() async -> SysExit {
@@ -121,10 +121,18 @@ public struct Daemon: Sendable {
         let (spoolSignals, spoolInput) = AsyncStream.makeStream(of: SpoolSignal.self)
         let forwarder = Task {
             for await signal in watcher.signals { spoolInput.yield(signal) }
-            spoolInput.finish()
             // A lost new/ is not watched again (the spool holds the old folder open): stop,
             // and let systemd's Restart=on-failure start herold, which checks the folders anew.
-            if let failure = watcher.failure { signalInput.yield(.spoolLost(failure)) }
+            // The exit code is set before ingest ends: its end alone stops the group, and
+            // the stop must not race the signals service to a clean exit.
+            if let failure = watcher.failure {
+                exitCode.store(SysExit.ioError.rawValue, ordering: .relaxed)
+                logger.critical("spool folder lost; stopping, to be restarted by systemd",
+                                metadata: ["folder": "\(spool.new.path)", "error": "\(failure)", "exit": "74"])
+                notifier.notify("STATUS=stopping: \(failure)")
+                signalInput.yield(.spoolLost)
+            }
+            spoolInput.finish()
         }
         defer { forwarder.cancel() }
         let watchingLine = "watching \(spool.new.path)"
@@ -201,11 +209,7 @@ public struct Daemon: Sendable {
                     case .terminate(let number):
                         logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
                         return
-                    case .spoolLost(let failure):
-                        logger.critical("spool folder lost; stopping, to be restarted by systemd",
-                                        metadata: ["folder": "\(spool.new.path)", "error": "\(failure)", "exit": "74"])
-                        notifier.notify("STATUS=stopping: \(failure)")
-                        exitCode.store(SysExit.ioError.rawValue, ordering: .relaxed)
+                    case .spoolLost:
                         return
                     }
                 }

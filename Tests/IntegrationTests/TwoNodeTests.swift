@@ -283,7 +283,7 @@ final class TwoNodeTests: SiteTestCase {
         }
         let wait = due.timeIntervalSinceNow + 30
         XCTAssertTrue(eventually(timeout: max(wait, 30)) { smtp.records().count >= 2 },
-                      "no greeting; node a said:\n\(daemons[0].output)")
+                      "no greeting; node a said:\n\(daemons[0].output)\nnode b said:\n\(daemons[1].output)")
         usleep(3_000_000)
         XCTAssertEqual(smtp.records().count, 2, "one greeting per partner, whichever node emitted it")
         XCTAssertEqual(Set(smtp.records().compactMap { ($0["rcpt_tos"] as? [String])?.first }), ["rops@example.org", "kwp@example.org"])
