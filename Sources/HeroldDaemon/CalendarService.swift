@@ -27,15 +27,25 @@ struct CalendarService: Sendable {
 
     func run() async {
         while !isStopping() {
-            let runtime = runtime()
-            let outcome = await tick(runtime: runtime)
-            let instant = now()
-            let next = CalendarPlanner.next(after: instant, entries: runtime.config.calendar,
-                                            timeZone: runtime.config.timezone)
-            let longest = outcome.troubled ? 30 : longestSleep
-            let seconds = min(longest, max(0.01, (next?.at ?? .distantFuture).timeIntervalSince(instant)))
-            await wake.wait(for: .milliseconds(Int64(seconds * 1000)))
+            let seconds = await step(runtime: runtime())
+            // Rounded up: a wake a fraction of a millisecond early only looks again.
+            await wake.wait(for: .microseconds(Int64((seconds * 1_000_000).rounded(.up))))
         }
+    }
+
+    /// One look at the calendar: emits what is due, and says how long to sleep.
+    ///
+    /// The next occurrence is looked for after the moment the look *began*, not after it
+    /// ended: an occurrence that fell due while the look ran (a wake just before the minute,
+    /// the journal's reply just after it) is then still ahead, and the next look, 10 ms on,
+    /// emits it — instead of sleeping to next year's.
+    func step(runtime: Runtime) async -> TimeInterval {
+        let began = now()
+        let outcome = await tick(runtime: runtime)
+        let next = CalendarPlanner.next(after: began, entries: runtime.config.calendar,
+                                        timeZone: runtime.config.timezone)
+        let longest = outcome.troubled ? 30 : longestSleep
+        return min(longest, max(0.01, (next?.at ?? .distantFuture).timeIntervalSince(now())))
     }
 
     /// What one look at the calendar did.

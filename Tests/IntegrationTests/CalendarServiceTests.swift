@@ -3,6 +3,7 @@ import HeroldCore
 @testable import HeroldDaemon
 import HeroldStore
 import Logging
+import Synchronization
 import XCTest
 
 /// The calendar and the downtime grace over a manual clock: years pass without sleeping.
@@ -95,6 +96,37 @@ final class CalendarServiceTests: XCTestCase {
         XCTAssertEqual(none5, 0)
         let failed2 = try await count(journal, .failed)
         XCTAssertEqual(failed2, 2)
+    }
+
+    /// A wake a millisecond before the minute (the sleep is on the monotonic clock, the
+    /// calendar on the wall clock): the look finds the date not yet due, and by the time it
+    /// asks when to wake next the minute has passed. It must look again at once — not sleep
+    /// until next year's date, which is how Social Worker Day would be missed.
+    func testAWakeJustBeforeTheMinuteStillSendsTheGreetingThatMinute() async throws {
+        let runtime = try Runtime.load(configPath: site.configPath, logger: Logger(label: "test"))
+        let journal = try Journal(directory: site.root.appendingPathComponent("state"))
+        let due = date("2026-11-21T07:00:00Z")   // 08:00 in Warsaw
+        // Every reading of the clock moves it 0.4 ms on: the look starts 0.5 ms before the
+        // minute and its check of the date reads 0.1 ms before it; any later reading is past it.
+        let readings = Mutex(0)
+        let clock: @Sendable () -> Date = {
+            let n = readings.withLock { value -> Int in value += 1; return value }
+            return due.addingTimeInterval(-0.0005 + Double(n - 1) * 0.0004)
+        }
+        let bell = Doorbell()
+        let calendar = CalendarService(journal: journal, logger: Logger(label: "test"), now: clock, runtime: { runtime },
+                                       dispatcherBell: bell, wake: Doorbell(), isStopping: { false })
+        let sleep = await calendar.step(runtime: runtime)
+        let before = try await count(journal)
+        XCTAssertEqual(before, 0, "not due yet when the look began")
+        XCTAssertLessThanOrEqual(sleep, 0.01, "the calendar slept \(sleep) s past the greeting's minute")
+
+        let later = CalendarService(journal: journal, logger: Logger(label: "test"), now: { due.addingTimeInterval(0.01) },
+                                    runtime: { runtime }, dispatcherBell: bell, wake: Doorbell(), isStopping: { false })
+        let following = await later.step(runtime: runtime)
+        let pending = try await count(journal, .pending)
+        XCTAssertEqual(pending, 2, "the greeting went out in its minute")
+        XCTAssertGreaterThan(following, 3000, "then it sleeps (at most an hour at a time) towards next year's")
     }
 
     func testMissedReminderPastGraceExpiresAtClaimAndOneWithinGraceIsSent() async throws {
