@@ -135,7 +135,8 @@ final class DeliveryTransportTests: XCTestCase {
                                 action: 0, channel: .email, recipient: "jan@example.org", notBefore: Date(), state: .pending,
                                 payload: .email(email))
 
-        XCTAssertEqual(try await transport.transmit(delivery, at: Date()).get(), "outbox hd_mail0001.eml")
+        let reply = await transport.transmit(delivery, at: Date())
+        XCTAssertEqual(try reply.get(), "outbox hd_mail0001.eml")
         let written = try String(contentsOf: folder.appendingPathComponent("out/mail/hd_mail0001.eml"), encoding: .utf8)
         XCTAssertTrue(written.contains("To: jan@example.org"), written)
         let results = await transport.checkConnections()
