@@ -69,11 +69,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Email (SMTP) and webhook (HTTP) transports over Curl; MIME and signing.
+        // "Send this delivery": the transport built from the config — SMTP and webhook senders over
+        // Curl, the composer, the secrets, `check --connect`.
         .target(
             name: "HeroldTransport",
             dependencies: [
-                "HeroldCore", "HeroldMessage", "Curl",
+                "HeroldCore", "HeroldConfig", "HeroldMessage", "Curl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -91,7 +92,7 @@ let package = Package(
             name: "HeroldDaemon",
             dependencies: [
                 "HeroldCore", "HeroldConfig", "HeroldRules", "HeroldSpool",
-                "HeroldStore", "HeroldPostgres", "HeroldTransport", "HeroldMessage", "HeroldMetrics", "Curl",
+                "HeroldStore", "HeroldPostgres", "HeroldTransport", "HeroldMessage", "HeroldMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -120,7 +121,7 @@ let package = Package(
         ),
         .testTarget(name: "HeroldMessageTests", dependencies: ["HeroldMessage"]),
         .testTarget(name: "HeroldMetricsTests", dependencies: ["HeroldMetrics", "HeroldCore"]),
-        .testTarget(name: "HeroldTransportTests", dependencies: ["HeroldTransport", "Curl"]),
+        .testTarget(name: "HeroldTransportTests", dependencies: ["HeroldTransport", "HeroldConfig", "Curl"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["herold", .product(name: "Crypto", package: "swift-crypto")]

@@ -1,20 +1,12 @@
 import Foundation
 
 extension ConfigLoader {
-    /// Checks the secret files the config names (the loader never reads them): each exists and
-    /// is readable, a password file is not empty, a webhook secret is `whsec_` + base64 of 24+ bytes,
-    /// and `smtp.ca_file` holds a PEM certificate.
-    public static func checkFiles(_ config: HeroldConfig) -> [ConfigIssue] {
-        var issues: [ConfigIssue] = []
+    /// Checks the files the config names (the loader never reads them): each exists and is
+    /// readable, a CA file holds a PEM certificate, and with `secrets` the secret files pass
+    /// `readSecrets` (a daemon leaves them out here: its transport reads them, once).
+    public static func checkFiles(_ config: HeroldConfig, secrets: Bool = true) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = secrets ? readSecrets(config).issues : []
         let file = config.file.path
-        if let smtp = config.smtp, let passwordFile = smtp.passwordFile {
-            let line = config.lines["smtp.password_file"] ?? 0
-            if let text = readSecret(passwordFile, key: "smtp.password_file", file: file, line: line, into: &issues),
-               text.isEmpty {
-                issues.append(ConfigIssue(file: file, line: line, message: "smtp.password_file: \(passwordFile.path) is empty",
-                                          fix: "write the SMTP password into it (only the password, one line)"))
-            }
-        }
         if let postgres = config.journal.postgresql, let passwordFile = postgres.passwordFile {
             let line = config.lines["journal.password_file"] ?? 0
             if let text = readSecret(passwordFile, key: "journal.password_file", file: file, line: line, into: &issues),
@@ -39,15 +31,6 @@ extension ConfigLoader {
                                           fix: "point it at the relay's CA certificate in PEM form (-----BEGIN CERTIFICATE-----)"))
             }
         }
-        for hook in config.webhooks.values.sorted(by: { $0.name < $1.name }) {
-            let key = "webhooks.\(hook.name).secret_file"
-            let line = config.lines[key] ?? 0
-            guard let text = readSecret(hook.secretFile, key: key, file: file, line: line, into: &issues) else { continue }
-            if let problem = secretProblem(text) {
-                issues.append(ConfigIssue(file: file, line: line, message: "\(key): \(hook.secretFile.path) \(problem)",
-                                          fix: "write a Standard Webhooks secret, e.g. from: echo \"whsec_$(head -c 32 /dev/urandom | base64)\""))
-            }
-        }
         issues += checkMessageFiles(config)
         return issues.sorted { $0.line < $1.line }
     }
@@ -63,7 +46,7 @@ extension ConfigLoader {
     }
 
     /// The file's text without surrounding whitespace, or nil after recording why it cannot be read.
-    private static func readSecret(_ url: URL, key: String, file: String, line: Int,
+    static func readSecret(_ url: URL, key: String, file: String, line: Int,
                                    into issues: inout [ConfigIssue]) -> String? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {

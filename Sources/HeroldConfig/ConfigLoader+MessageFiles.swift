@@ -2,7 +2,7 @@ import Foundation
 
 extension ConfigLoader {
     /// Files the message options name: attachment folders and the files rules attach, the
-    /// OAuth token file, old webhook secrets. Missing ones are found by `herold check`, not at send time.
+    /// OAuth token file. Missing ones are found by `herold check`, not at send time.
     static func checkMessageFiles(_ config: HeroldConfig) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         let file = config.file.path
@@ -33,15 +33,6 @@ extension ConfigLoader {
                 issues.append(ConfigIssue(file: file, line: config.lines["smtp.token_file"] ?? 0,
                                           message: "smtp.token_file: \(token.path) is missing, unreadable or empty",
                                           fix: "let the token helper write the OAuth access token there (herold reads it for every message)"))
-            }
-        }
-        for hook in config.webhooks.values.sorted(by: { $0.name < $1.name }) {
-            guard let previous = hook.previousSecretFile else { continue }
-            let key = "webhooks.\(hook.name).previous_secret_file"
-            let text = (try? String(contentsOf: previous, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let problem = text.map(secretProblem) ?? "cannot be read" {
-                issues.append(ConfigIssue(file: file, line: config.lines[key] ?? 0, message: "\(key): \(previous.path) \(problem)",
-                                          fix: "write the old whsec_ secret there, or remove the key once receivers use the new one"))
             }
         }
         return issues

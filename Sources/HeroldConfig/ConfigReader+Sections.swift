@@ -99,12 +99,12 @@ extension ConfigReader {
         if let tlsNode = smtp["tls"], let text = string(tlsNode, at: "smtp.tls") {
             if let mode = SMTPConfig.TLSMode(rawValue: text) {
                 tls = mode
-                if let scheme {
-                    if mode == .tls, scheme != "smtps" {
+                if let scheme, !RelayTLS.fits(scheme: scheme, implicitTLS: mode == .tls) {
+                    if mode == .tls {
                         issue(tlsNode, "smtp.tls: \"tls\" (TLS from the first byte) needs an smtps:// URL, but smtp.url is smtp://",
                               fix: "write smtps://HOST:465 in url, or use tls: starttls")
                         ok = false
-                    } else if mode != .tls, scheme == "smtps" {
+                    } else {
                         issue(tlsNode, "smtp.tls: \"\(text)\" needs an smtp:// URL, but smtp.url is smtps://",
                               fix: "use tls: tls with smtps://, or change url to smtp://HOST:587")
                         ok = false

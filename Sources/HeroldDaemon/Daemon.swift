@@ -1,10 +1,10 @@
-import Curl
 import Dispatch
 import Foundation
 import HeroldCore
 import HeroldMetrics
 import HeroldSpool
 import HeroldStore
+import HeroldTransport
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -34,9 +34,9 @@ public struct Daemon: Sendable {
         // meeting the default action and killing the process.
         let (signals, signalInput) = AsyncStream.makeStream(of: Signal.self)
         let rawSignals = SignalPipe.install()
-        let curl: CurlEngine
+        let curl: TransportEngine
         do {
-            curl = try CurlEngine()
+            curl = try TransportEngine()
         } catch {
             logger.critical("cannot start libcurl", metadata: ["error": "\(error)"])
             return .ioError
@@ -44,7 +44,7 @@ public struct Daemon: Sendable {
         defer { curl.shutdown() }
         let runtime: Runtime
         do {
-            runtime = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
+            runtime = try Runtime.load(configPath: configPath, logger: logger, transportEngine: curl)
         } catch {
             for issue in error.issues { logger.critical("configuration error", metadata: ["issue": "\(issue)"]) }
             return .config
@@ -233,11 +233,11 @@ public struct Daemon: Sendable {
     }
 
     /// SIGHUP: the new configuration replaces the old one only when it loads without an issue.
-    private func reload(current: borrowing Mutex<Runtime>, curl: CurlEngine, dispatcher: Dispatcher, pseudonym: RecipientPseudonym,
+    private func reload(current: borrowing Mutex<Runtime>, curl: TransportEngine, dispatcher: Dispatcher, pseudonym: RecipientPseudonym,
                         watching: String, bells: [Doorbell]) async {
         notifier.notify("RELOADING=1\nSTATUS=reloading \(configPath)")
         do {
-            let fresh = try Runtime.load(configPath: configPath, logger: logger, curl: curl)
+            let fresh = try Runtime.load(configPath: configPath, logger: logger, transportEngine: curl)
             current.withLock { $0 = fresh }
             RecipientLogFilter(mode: fresh.config.logRecipients, pseudonym: pseudonym).install()
             await dispatcher.replace(runtime: fresh)

@@ -62,12 +62,9 @@ public struct SMTPSettings: Sendable, Equatable, CustomStringConvertible {
         guard url.lowercased().hasPrefix(scheme + "://"), scheme == "smtp" || scheme == "smtps" else {
             throw TransportSettingsError("smtp url \"\(url)\" must start with smtp:// or smtps://")
         }
-        switch (tls, scheme) {
-        case (.tls, "smtps"), (.starttls, "smtp"), (.none, "smtp"): break
-        case (.tls, _):
-            throw TransportSettingsError("smtp tls: tls needs an smtps:// url (or use tls: starttls with smtp://)")
-        default:
-            throw TransportSettingsError("smtp url \"\(url)\" is smtps:// (implicit TLS): set tls: tls")
+        if !RelayTLS.fits(scheme: scheme, implicitTLS: tls == .tls) {
+            throw TransportSettingsError(tls == .tls ? "smtp tls: tls needs an smtps:// url (or use tls: starttls with smtp://)"
+                                                     : "smtp url \"\(url)\" is smtps:// (implicit TLS): set tls: tls")
         }
         if auth == .xoauth2, (bearer == nil && tokenFile == nil) || username == nil {
             throw TransportSettingsError("smtp auth xoauth2 needs a username and a token (token_file)")
