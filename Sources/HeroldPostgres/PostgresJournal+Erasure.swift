@@ -20,8 +20,8 @@ extension PostgresJournal {
 
     public func forget(addresses: [String], names: [String], now: Date, pseudonym: RecipientPseudonym,
                        inFlightWait: Duration) async throws -> ErasureReport {
-        let addresses = addresses.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let terms = (addresses + names.map { $0.trimmingCharacters(in: .whitespaces) }).filter { $0.count >= 3 }
+        let request = ErasureRequest(addresses: addresses, names: names)
+        let addresses = request.addresses, terms = request.terms
         guard !terms.isEmpty else { return ErasureReport() }
         let found = try await read("find what names the person") { connection in
             try await self.findMentions(recipients: addresses + addresses.map(pseudonym.hash), terms: terms, on: connection)
@@ -132,40 +132,35 @@ extension PostgresJournal {
                     SELECT id, state, recipient, payload, reason FROM deliveries WHERE id = ANY(\(chunk)) ORDER BY id FOR UPDATE
                     """, on: connection) {
                     let id = try row["id"].decode(String.self)
-                    switch (try Self.state(row["state"].decode(String.self)), own) {
-                    case (.inflight, _):
-                        waiting.append(id)
-                    case (.sent, true), (.failed, true):
-                        try await self.eraseContent([id], recipients: [Journal.erasedRecipient], reason: nil, at: at, on: connection)
-                        done.erased += 1
-                    case (_, true):
+                    let step = ErasureStep(state: try Self.state(row["state"].decode(String.self)), own: own)
+                    if step == .wait { waiting.append(id) }
+                    if step == .rewrite { try await self.rewrite(id, row: row, terms: terms, on: connection) }
+                    if step.endsDelivery {
                         try await connection.query("UPDATE deliveries SET state = 'failed', updated_at = \(at) WHERE id = \(id)",
                                                    logger: self.logger)
-                        try await self.eraseContent([id], recipients: [Journal.erasedRecipient], reason: Journal.erasedReason,
-                                                    at: at, on: connection)
-                        done.cancelled += 1
-                    case (.sent, false), (.failed, false):
-                        try await self.eraseContent([id], recipients: [try row["recipient"].decode(String.self)], reason: nil,
-                                                    at: at, on: connection)
-                        done.othersErased += 1
-                    case (_, false):
-                        let payload = try Self.payload(row["payload"].decode(String?.self), of: id).map { Journal.replacing(terms, in: $0) }
-                        let reason = try row["reason"].decode(String?.self).map { Journal.replacing(terms, in: $0) }
-                        try await connection.query("""
-                            UPDATE deliveries SET payload = \(try Self.payloadJSON(payload)), reason = \(reason) WHERE id = \(id)
-                            """, logger: self.logger)
-                        done.othersRewritten += 1
                     }
+                    if step.erasesContent {
+                        try await self.eraseContent([id], recipients: [step.keptRecipient(try row["recipient"].decode(String.self))],
+                                                    reason: step.erasedReason, at: at, on: connection)
+                    }
+                    done.count(step)
                 }
                 return (done, waiting)
             }
             inFlight += waiting
-            report.cancelled += done.cancelled
-            report.erased += done.erased
-            report.othersErased += done.othersErased
-            report.othersRewritten += done.othersRewritten
+            report.addDeliveries(of: done)
         }
         return inFlight
+    }
+
+    /// A message to someone else, still to go: the person's address and names replaced.
+    private func rewrite(_ id: String, row: PostgresRandomAccessRow, terms: [String],
+                         on connection: PostgresConnection) async throws {
+        let payload = try Self.payload(row["payload"].decode(String?.self), of: id).map { Journal.replacing(terms, in: $0) }
+        let reason = try row["reason"].decode(String?.self).map { Journal.replacing(terms, in: $0) }
+        try await connection.query("""
+            UPDATE deliveries SET payload = \(try Self.payloadJSON(payload)), reason = \(reason) WHERE id = \(id)
+            """, logger: logger)
     }
 
     /// Erases the events' bodies, the replies and the lane reasons that name the person.

@@ -81,49 +81,46 @@ extension PostgresJournal {
         return state
     }
 
-    /// Inserts the event unless `(source, id)` is there already (recorded here or by
-    /// another node, even one whose transaction is still open: the insert waits for it).
-    /// True when it is new.
-    func insert(_ event: CloudEvent, receivedAt: Date, on connection: PostgresConnection) async throws -> Bool {
-        let body = String(decoding: event.structuredJSON(), as: UTF8.self)
-        return try await changes("""
+    /// Inserts the events (each key once) in one statement, those whose `(source, id)` is
+    /// there already (recorded here or by another node, even one whose transaction is still
+    /// open: the insert waits for it) skipped. Returns the keys that are new.
+    func insert(_ events: [CloudEvent], receivedAt: Date, on connection: PostgresConnection) async throws -> Set<EventKey> {
+        guard !events.isEmpty else { return [] }
+        let bodies = events.map { String(decoding: $0.structuredJSON(), as: UTF8.self) }
+        var new: Set<EventKey> = []
+        for try await (source, id) in try await connection.query("""
             INSERT INTO events (source, id, type, subject, "time", received_at, body)
-            VALUES (\(event.source), \(event.id), \(event.type), \(event.subject), \(event.time),
-                    \(receivedAt.timeIntervalSince1970), \(body))
-            ON CONFLICT (source, id) DO NOTHING RETURNING 1
-            """, on: connection) > 0
+            SELECT source, id, type, subject, "time", \(receivedAt.timeIntervalSince1970), body
+            FROM unnest(\(events.map(\.source))::text[], \(events.map(\.id))::text[], \(events.map(\.type))::text[],
+                        \(PostgresNullableArray(events.map(\.subject)))::text[], \(PostgresNullableArray(events.map(\.time)))::text[],
+                        \(bodies)::text[]) AS e(source, id, type, subject, "time", body)
+            ON CONFLICT (source, id) DO NOTHING RETURNING source, id
+            """, logger: logger).decode((String, String).self) {
+            new.insert(EventKey(source: source, id: id))
+        }
+        return new
     }
 
-    /// Inserts deliveries, many to a statement.
+    /// Inserts deliveries, one statement to 1,000 (each column an array parameter).
     func insert(_ deliveries: [Delivery], createdAt: Date, on connection: PostgresConnection) async throws {
         let now = createdAt.timeIntervalSince1970
         for start in stride(from: 0, to: deliveries.count, by: 1000) {
-            var binds = PostgresBindings()
-            var groups: [String] = []
-            for delivery in deliveries[start..<min(start + 1000, deliveries.count)] {
-                let first = binds.count
-                binds.append(delivery.id.rawValue)
-                binds.append(delivery.event.source)
-                binds.append(delivery.event.id)
-                binds.append(delivery.rule)
-                binds.append(delivery.action)
-                binds.append(delivery.channel.rawValue)
-                binds.append(delivery.recipient)
-                binds.append(delivery.notBefore.timeIntervalSince1970)
-                binds.append(delivery.state.rawValue)
-                binds.append(try Self.payloadJSON(delivery.payload))
-                binds.append(delivery.reason)
-                binds.append(delivery.attempts)
-                binds.append(delivery.expiresAt?.timeIntervalSince1970)
-                binds.append(now)
-                binds.append(now)
-                binds.append(delivery.destination.rawValue)
-                groups.append("(" + (first + 1...binds.count).map { "$\($0)" }.joined(separator: ", ") + ")")
-            }
-            try await connection.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO deliveries (\(Self.deliveryColumns), created_at, updated_at, destination)
-                VALUES \(groups.joined(separator: ", "))
-                """, binds: binds), logger: logger)
+            let page = Array(deliveries[start..<min(start + 1000, deliveries.count)])
+            let payloads = try page.map { try Self.payloadJSON($0.payload) }
+            try await connection.query("""
+                INSERT INTO deliveries (\(unescaped: Self.deliveryColumns), created_at, updated_at, destination)
+                SELECT id, event_source, event_id, rule, action, channel, recipient, not_before, state,
+                    payload, reason, attempts, expires_at, \(now), \(now), destination
+                FROM unnest(\(page.map(\.id.rawValue))::text[], \(page.map(\.event.source))::text[], \(page.map(\.event.id))::text[],
+                            \(page.map(\.rule))::text[], \(page.map(\.action))::int8[], \(page.map(\.channel.rawValue))::text[],
+                            \(page.map(\.recipient))::text[], \(page.map(\.notBefore.timeIntervalSince1970))::float8[],
+                            \(page.map(\.state.rawValue))::text[], \(PostgresNullableArray(payloads))::text[],
+                            \(PostgresNullableArray(page.map(\.reason)))::text[], \(page.map(\.attempts))::int8[],
+                            \(PostgresNullableArray(page.map { $0.expiresAt?.timeIntervalSince1970 }))::float8[],
+                            \(page.map(\.destination.rawValue))::text[])
+                    AS d(id, event_source, event_id, rule, action, channel, recipient, not_before, state,
+                         payload, reason, attempts, expires_at, destination)
+                """, logger: logger)
         }
     }
 

@@ -2,28 +2,6 @@ import Foundation
 import GRDB
 import HeroldCore
 
-/// What `forget` did, in counts (it never prints content).
-public struct ErasureReport: Sendable, Equatable {
-    /// Deliveries to the person still to be sent: now failed, "erased on request".
-    public var cancelled = 0
-    /// Deliveries to the person already finished: their message and address erased.
-    public var erased = 0
-    /// Events whose data named the person: their body erased.
-    public var events = 0
-    /// Finished messages to other people that named the person: their content erased.
-    public var othersErased = 0
-    /// Messages to other people still to be sent that named the person: the address or
-    /// name replaced by `Journal.erasedText`; they go out without it.
-    public var othersRewritten = 0
-    /// Servers' replies and reasons that named the person, erased.
-    public var replies = 0
-    /// Deliveries that stayed in flight until the end (their content is erased, but the
-    /// reply recorded when they finish may still name the person: run forget again).
-    public var inFlight = 0
-
-    public init() {}
-}
-
 /// `herold forget`: erasure on request (RODO art. 17). It finds the person by address (and
 /// by the names given), in two steps: a read that looks through the journal, then short
 /// write transactions of at most 200 rows that check each row again, so it runs safely
@@ -38,8 +16,8 @@ extension Journal {
 
     public func forget(addresses: [String], names: [String] = [], now: Date, pseudonym: RecipientPseudonym,
                        inFlightWait: Duration = .seconds(30)) async throws -> ErasureReport {
-        let addresses = addresses.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let terms = (addresses + names.map { $0.trimmingCharacters(in: .whitespaces) }).filter { $0.count >= 3 }
+        let request = ErasureRequest(addresses: addresses, names: names)
+        let addresses = request.addresses, terms = request.terms
         guard !terms.isEmpty else { return ErasureReport() }
         let found = try await read("find what names the person") { db in
             try Self.findMentions(addresses: addresses, hashes: addresses.map(pseudonym.hash), terms: terms, in: db)
@@ -69,10 +47,7 @@ extension Journal {
             let own = waiting.filter { found.own.contains($0) }, others = waiting.filter { !found.own.contains($0) }
             waiting = try await eraseDeliveries(own, terms: terms, own: true, at: at, into: &again)
             waiting += try await eraseDeliveries(others, terms: terms, own: false, at: at, into: &again)
-            report.cancelled += again.cancelled
-            report.erased += again.erased
-            report.othersErased += again.othersErased
-            report.othersRewritten += again.othersRewritten
+            report.addDeliveries(of: again)
         }
         report.inFlight = waiting.count
         return report
@@ -143,31 +118,22 @@ extension Journal {
                     guard let row = try Row.fetchOne(db, sql: "SELECT state, recipient, payload, reason FROM deliveries WHERE id = ?",
                                                      arguments: [id]),
                           let state = DeliveryState(rawValue: row["state"]) else { continue }
-                    switch (state, own) {
-                    case (.inflight, _):
-                        waiting.append(id)
-                    case (.sent, true), (.failed, true):
-                        try Self.eraseContent(of: id, recipient: Self.erasedRecipient, reason: nil, at: at, in: db)
-                        done.erased += 1
-                    case (_, true):
+                    let step = ErasureStep(state: state, own: own)
+                    if step == .wait { waiting.append(id) }
+                    if step == .rewrite { try Self.rewrite(id, row: row, terms: terms, in: db) }
+                    if step.endsDelivery {
                         try db.execute(sql: "UPDATE deliveries SET state = 'failed', updated_at = ? WHERE id = ?", arguments: [at, id])
-                        try Self.eraseContent(of: id, recipient: Self.erasedRecipient, reason: Self.erasedReason, at: at, in: db)
-                        done.cancelled += 1
-                    case (.sent, false), (.failed, false):
-                        try Self.eraseContent(of: id, recipient: row["recipient"], reason: nil, at: at, in: db)
-                        done.othersErased += 1
-                    case (_, false):
-                        try Self.rewrite(id, row: row, terms: terms, in: db)
-                        done.othersRewritten += 1
                     }
+                    if step.erasesContent {
+                        try Self.eraseContent(of: id, recipient: step.keptRecipient(row["recipient"]), reason: step.erasedReason,
+                                              at: at, in: db)
+                    }
+                    done.count(step)
                 }
                 return (done, waiting)
             }
             inFlight += waiting
-            report.cancelled += done.cancelled
-            report.erased += done.erased
-            report.othersErased += done.othersErased
-            report.othersRewritten += done.othersRewritten
+            report.addDeliveries(of: done)
         }
         return inFlight
     }

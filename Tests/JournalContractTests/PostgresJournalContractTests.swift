@@ -45,6 +45,9 @@ final class PostgresJournalContractTests: XCTestCase, JournalContract {
     func testAdminNotices() async throws { try await checkAdminNotices() }
     func testRetention() async throws { try await checkRetention() }
     func testForgetAndHistory() async throws { try await checkForgetAndHistory() }
+    func testRecordedAmong() async throws { try await checkRecordedAmong() }
+    func testReplacementWithinOneBatch() async throws { try await checkReplacementWithinOneBatch() }
+    func testLargeBatchReadsBack() async throws { try await checkLargeBatchReadsBack() }
 }
 
 /// What only a shared journal does: two nodes at once.

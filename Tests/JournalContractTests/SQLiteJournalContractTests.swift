@@ -36,6 +36,9 @@ final class SQLiteJournalContractTests: XCTestCase, JournalContract {
     func testAdminNotices() async throws { try await checkAdminNotices() }
     func testRetention() async throws { try await checkRetention() }
     func testForgetAndHistory() async throws { try await checkForgetAndHistory() }
+    func testRecordedAmong() async throws { try await checkRecordedAmong() }
+    func testReplacementWithinOneBatch() async throws { try await checkReplacementWithinOneBatch() }
+    func testLargeBatchReadsBack() async throws { try await checkLargeBatchReadsBack() }
 
     /// One node, no leases: nothing to renew.
     func testRenewLeasesIsNothing() async throws {
