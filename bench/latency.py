@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import email.message
 import email.policy
+import email.utils
 import http.client
 import json
 import os
@@ -246,12 +247,24 @@ def direct_webhook(url_port, events, rate):
         connection.close()
 
 
+def greeting_text(event_id):
+    """The greeting template rendered by hand for recipient 0 (who has a salutation)."""
+    text = re.sub(r"\{\{\^recipient.salutation\}\}.*?\{\{/recipient.salutation\}\}", "", b.EMAIL_TEXT,
+                  flags=re.S)
+    text = text.replace("{{#recipient.salutation}}{{recipient.salutation}}!{{/recipient.salutation}}",
+                        "Szanowna Pani Dyrektor!")
+    return text.replace("{{pl_data(event.time)}}", "21 listopada 2026").replace("{{event.id}}", event_id)
+
+
 def greeting_message(event):
+    """About the message herold composes from the same event: the same headers and text."""
     message = email.message.EmailMessage()
     message["From"] = b.FROM
-    message["To"] = TO
+    message["To"] = f"GOPS nr 0 <{TO}>"
     message["Subject"] = b.EMAIL_SUBJECT.replace("{{data.year}}", "2026")
-    message.set_content(b.EMAIL_TEXT.split("{{", 1)[0] + f"Zdarzenie {event['id']}\n")
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = email.utils.make_msgid(event["id"], "rops.example.org")
+    message.set_content(greeting_text(event["id"]))
     return message.as_bytes(policy=email.policy.SMTP)
 
 
