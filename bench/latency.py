@@ -309,8 +309,9 @@ def measure(row, sent, arrivals, warmup):
     first = arrivals["first"][channel]
     counted = list(sent.items())[warmup:]
     latencies = [(first[i] - t) * 1000 for i, t in counted if i in first]
-    return {**percentiles(latencies), "events": len(counted), "arrived": len(latencies),
-            "missing": len(counted) - len(latencies)}
+    figures = {k: v if v is None else round(v, 3) for k, v in percentiles(latencies).items()}
+    return {**figures, "events": len(counted), "arrived": len(latencies),
+            "missing": len(counted) - len(latencies), "latencies_ms": sorted(round(v, 3) for v in latencies)}
 
 
 def once(args, herold_bin, rep, rows):
