@@ -362,13 +362,16 @@ def report(args, runs, rows, info):
     for row in rows:
         values = {k: b.median([r[row][k] for r in runs if r[row][k] is not None])
                   for k in ("p50", "p90", "p99", "max")}
+        cpu = b.median([r[row]["herold_cpu_s"] * 1000 / (r[row]["events"] + args.warmup)
+                        for r in runs if "herold_cpu_s" in r[row]])
         lines.append([row, values["p50"], values["p90"], values["p99"], values["max"],
-                      sum(r[row]["missing"] for r in runs), sum(r[row]["events"] for r in runs),
+                      sum(r[row]["missing"] for r in runs), sum(r[row]["events"] for r in runs), cpu,
                       ", ".join(b.fmt(r[row]["p99"]) for r in runs)])
     print(f"latency: {args.rate:g} events/s for {args.duration:g} s per row ({args.warmup} warm-up events not "
           f"counted), {args.reps} run(s); load {info['machine']['loadavg_1m_at_start']} -> "
           f"{info['machine']['loadavg_1m_at_end']}")
-    print(b.table(["row", "p50 ms", "p90 ms", "p99 ms", "max ms", "missing", "of", "p99 ms, each run"], lines))
+    print(b.table(["row", "p50 ms", "p90 ms", "p99 ms", "max ms", "missing", "of", "herold CPU ms/event",
+                   "p99 ms, each run"], lines))
     for channel in ("webhook", "email"):
         herold, direct = f"herold-{channel}", f"direct-{channel}"
         if herold in rows:
