@@ -86,8 +86,15 @@ extension JSONValue: Codable {
 
     /// Canonical JSON bytes: sorted keys, no escaped slashes. Stable for the same value.
     public func jsonData() -> Data {
+        jsonData(escapingSlashes: false)
+    }
+
+    /// The bytes `JSONEncoder` with `.sortedKeys` writes (`/` as `\/` when `escapingSlashes`,
+    /// as JSONEncoder does by default), written in one pass (see `CanonicalJSONWriter`).
+    public func jsonData(escapingSlashes: Bool) -> Data {
+        if let bytes = CanonicalJSONWriter.data(self, escapingSlashes: escapingSlashes) { return bytes }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = escapingSlashes ? [.sortedKeys] : [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSONValue cannot fail: every case maps to a JSON value,
         // except non-finite doubles, which the parser never produces.
         return (try? encoder.encode(self)) ?? Data("null".utf8)

@@ -134,16 +134,25 @@ struct IngestLoop: Sendable {
             }
             due.append(name)
         }
-        var start = 0
-        while start < due.count, !isStopping() {
-            let batch = Array(due[start..<min(start + Self.batchSize, due.count)])
-            start += batch.count
-            // A journal outage found by this batch holds the rest back until it ends.
-            let ready = batch.filter { state.retries.isDue($0, now: now()) }
-            for (name, outcome) in await ingestor.ingest(ready, runtime: runtime()) {
-                handle(name, outcome, &state)
+        // Two batches at a time: the next one is read, parsed and planned while the journal
+        // commits the previous one (on its own queue) and its files are removed.
+        await withTaskGroup(of: [(String, Ingestor.Outcome)].self) { committing in
+            var start = 0
+            while start < due.count, !isStopping() {
+                let batch = Array(due[start..<min(start + Self.batchSize, due.count)])
+                start += batch.count
+                let prepared = ingestor.prepare(batch, runtime: runtime())
+                if let outcomes = await committing.next() { handle(outcomes, &state) }
+                // A journal outage found by the previous batch holds this one back until it ends.
+                let ready = prepared.keeping { state.retries.isDue($0, now: now()) }
+                committing.addTask { await ingestor.commit(ready) }
             }
+            if let outcomes = await committing.next() { handle(outcomes, &state) }
         }
+    }
+
+    private func handle(_ outcomes: [(String, Ingestor.Outcome)], _ state: inout State) {
+        for (name, outcome) in outcomes { handle(name, outcome, &state) }
     }
 
     private func handle(_ name: String, _ outcome: Ingestor.Outcome, _ state: inout State) {

@@ -30,42 +30,93 @@ struct Ingestor: Sendable {
         await ingest([name], runtime: runtime)[0].1
     }
 
-    /// A file read and parsed, waiting for its journal transaction.
-    private struct Loaded {
+    /// Handles several files in `new/` with ONE journal transaction (one fsync) for all of
+    /// their events; each file is removed only after that commit. Returns each name's
+    /// outcome, in order.
+    func ingest(_ names: [String], runtime: Runtime) async -> [(String, Outcome)] {
+        await commit(prepare(names, runtime: runtime))
+    }
+
+    /// A file read and parsed, its events planned, waiting for its journal transaction.
+    fileprivate struct Loaded: Sendable {
         var name: String
         var logger: Logger
         var events: [CloudEvent]
+        /// Each event's deliveries, planned before the journal is asked; nil for an event
+        /// an earlier file of the same batch has.
+        var planned: [[Delivery]?] = []
         var batch: [(event: CloudEvent, deliveries: [Delivery])] = []
         var skipped = 0
     }
 
-    /// Handles several files in `new/` with ONE journal transaction (one fsync) for all of
-    /// their events; each file is removed only after that commit. When the journal refuses
-    /// the batch's data, the files are tried one by one, so a poison file cannot hold up the
-    /// others. Returns each name's outcome, in order.
-    func ingest(_ names: [String], runtime: Runtime) async -> [(String, Outcome)] {
-        var outcomes: [String: Outcome] = [:]
-        var loaded: [Loaded] = []
+    /// What a file that needs no journal transaction comes to, done by `commit` (so that a
+    /// batch prepared but then held back leaves its files untouched).
+    fileprivate enum Decision: Sendable {
+        case outcome(Outcome)
+        case reject(reason: String, logger: Logger)
+    }
+
+    /// A batch of files read, parsed and planned (no journal asked, nothing moved): the
+    /// first half of `ingest`, which the loop runs while the previous batch commits.
+    struct Prepared: Sendable {
+        fileprivate var names: [String]
+        fileprivate var files: [Loaded] = []
+        fileprivate var decided: [String: Decision] = [:]
+        fileprivate var runtime: Runtime
+        fileprivate var receivedAt: Date
+
+        /// The same batch without the files `keep` refuses (they are left as they are).
+        func keeping(_ keep: (String) -> Bool) -> Prepared {
+            var kept = self
+            kept.names = names.filter(keep)
+            kept.files = files.filter { keep($0.name) }
+            kept.decided = decided.filter { keep($0.key) }
+            return kept
+        }
+    }
+
+    /// Reads, parses and plans `names`.
+    func prepare(_ names: [String], runtime: Runtime) -> Prepared {
+        var prepared = Prepared(names: names, runtime: runtime, receivedAt: now())
+        var seen: Set<EventKey> = []
         for name in names {
             switch load(name, runtime: runtime) {
-            case .success(let file): loaded.append(file)
-            case .failure(let done): outcomes[name] = done.outcome
+            case .success(var file):
+                file.planned = file.events.map { event in
+                    guard seen.insert(event.key).inserted else { return nil }
+                    return event.isWithdrawal ? [] : runtime.plan(event, now: prepared.receivedAt)
+                }
+                prepared.files.append(file)
+            case .failure(let decided): prepared.decided[name] = decided.decision
             }
         }
+        return prepared
+    }
+
+    /// The second half of `ingest`: ONE journal transaction for the events of all the
+    /// prepared files that are not in the journal yet; each file is removed only after that
+    /// commit. When the journal refuses the batch's data, the files are tried one by one,
+    /// so a poison file cannot hold up the others.
+    func commit(_ prepared: Prepared) async -> [(String, Outcome)] {
+        var outcomes: [String: Outcome] = [:]
+        // In the order of the names, once per name (as when each was read and decided at once).
+        for name in prepared.names where outcomes[name] == nil {
+            switch prepared.decided[name] {
+            case nil: break
+            case .outcome(let outcome)?: outcomes[name] = outcome
+            case .reject(let reason, let logger)?: outcomes[name] = reject(name, reason: reason, logger: logger)
+            }
+        }
+        var loaded = prepared.files
         if !loaded.isEmpty {
-            let receivedAt = now()
+            let runtime = prepared.runtime
             var recorded: [EventKey] = []
             do {
-                var seen: Set<EventKey> = []
                 let known = try await journal.recorded(among: loaded.flatMap { $0.events.map(\.key) })
-                for index in loaded.indices {
-                    (loaded[index].batch, loaded[index].skipped) = plan(
-                        loaded[index].events, runtime: runtime, receivedAt: receivedAt, seen: &seen, known: known,
-                        logger: loaded[index].logger)
-                }
+                for index in loaded.indices { Self.select(&loaded[index], known: known) }
                 let entries = loaded.flatMap(\.batch)
                 let replaced: [DeliveryID]
-                (recorded, replaced) = try await journal.recordReplacing(entries, receivedAt: receivedAt)
+                (recorded, replaced) = try await journal.recordReplacing(entries, receivedAt: prepared.receivedAt)
                 Self.logReplaced(replaced, batch: entries, logger: logger)
             } catch {
                 let failure = Self.failure(journal: error)
@@ -74,21 +125,18 @@ struct Ingestor: Sendable {
                 } else {
                     for file in loaded { outcomes[file.name] = .failed(failure) }
                 }
-                return names.map { ($0, outcomes[$0] ?? .gone) }
+                return prepared.names.map { ($0, outcomes[$0] ?? .gone) }
             }
             let fresh = Set(recorded)
             // Only now, with the journal committed, may the files go.
             let unremoved = spool.remove(loaded.map(\.name))
             for file in loaded { outcomes[file.name] = finish(file, recorded: fresh, removal: unremoved[file.name]) }
         }
-        return names.map { ($0, outcomes[$0] ?? .gone) }
+        return prepared.names.map { ($0, outcomes[$0] ?? .gone) }
     }
 
-    /// Why a file needs no journal transaction: its outcome is already decided.
-    private struct Decided: Error { var outcome: Outcome }
-
-    /// Reads and parses one file, or decides it (gone, rejected, unreadable).
-    private func load(_ name: String, runtime: Runtime) -> Result<Loaded, Decided> {
+    /// Reads and parses one file, or says what becomes of it (gone, rejected, unreadable).
+    private func load(_ name: String, runtime: Runtime) -> Result<Loaded, DecisionError> {
         var logger = logger
         logger[metadataKey: "spool.file"] = "\(name)"
         let bytes: Data
@@ -97,18 +145,24 @@ struct Ingestor: Sendable {
         } catch {
             switch error {
             case .gone:
-                return .failure(Decided(outcome: .gone))
+                return .failure(DecisionError(.outcome(.gone)))
             case .unacceptable(_, let reason):
-                return .failure(Decided(outcome: reject(name, reason: reason, logger: logger)))
+                return .failure(DecisionError(.reject(reason: reason, logger: logger)))
             case .io:
-                return .failure(Decided(outcome: .failed(.unreadable("cannot read it: \(error)"))))
+                return .failure(DecisionError(.outcome(.failed(.unreadable("cannot read it: \(error)")))))
             }
         }
         do {
             return .success(Loaded(name: name, logger: logger, events: try CloudEventParser.parse(bytes)))
         } catch {
-            return .failure(Decided(outcome: reject(name, reason: error.description, logger: logger)))
+            return .failure(DecisionError(.reject(reason: error.description, logger: logger)))
         }
+    }
+
+    /// A `Decision` as the failure of `load`.
+    fileprivate struct DecisionError: Error {
+        var decision: Decision
+        init(_ decision: Decision) { self.decision = decision }
     }
 
     /// After the commit and the files' removal: the file's log lines and outcome.
@@ -122,24 +176,22 @@ struct Ingestor: Sendable {
         return .accepted(new: new, duplicates: file.skipped + file.batch.count - new, deliveries: deliveryCount)
     }
 
-    /// The events not yet in the journal with their deliveries, and how many were skipped.
-    /// `seen`: events already planned by an earlier file of the same transaction; `known`:
-    /// events the journal had before it.
-    private func plan(_ events: [CloudEvent], runtime: Runtime, receivedAt: Date, seen: inout Set<EventKey>,
-                      known: Set<EventKey>, logger: Logger) -> ([(event: CloudEvent, deliveries: [Delivery])], Int) {
-        var batch: [(event: CloudEvent, deliveries: [Delivery])] = []
-        var duplicates = 0
-        for event in events {
-            if !seen.insert(event.key).inserted || known.contains(event.key) {
-                duplicates += 1
-                logger.notice("duplicate event dropped", metadata: [
+    /// The file's events not yet in the journal, with their planned deliveries, into
+    /// `batch`; the others (an earlier file of the batch has them, or the journal had them
+    /// before: `known`) are counted in `skipped` and logged.
+    private static func select(_ file: inout Loaded, known: Set<EventKey>) {
+        file.batch = []
+        file.skipped = 0
+        for (event, planned) in zip(file.events, file.planned) {
+            guard let deliveries = planned, !known.contains(event.key) else {
+                file.skipped += 1
+                file.logger.notice("duplicate event dropped", metadata: [
                     "event.source": "\(event.source)", "event.id": "\(event.id)",
                 ])
                 continue
             }
-            batch.append((event, event.isWithdrawal ? [] : runtime.plan(event, now: receivedAt)))
+            file.batch.append((event, deliveries))
         }
-        return (batch, duplicates)
     }
 
     /// One line per event recorded (and per held delivery); returns the deliveries recorded.

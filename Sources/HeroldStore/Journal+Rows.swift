@@ -46,11 +46,11 @@ extension Journal {
         )
     }
 
+    /// The bytes `JSONEncoder` with `.sortedKeys` writes, without going through `Encodable`
+    /// (throwing kept for the callers that expect it).
     static func payloadJSON(_ payload: DeliveryPayload?) throws -> String? {
         guard let payload else { return nil }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(payload), as: UTF8.self)
+        return String(decoding: payload.journalValue.jsonData(escapingSlashes: true), as: UTF8.self)
     }
 
     static func attempt(from row: Row) throws -> Attempt {
