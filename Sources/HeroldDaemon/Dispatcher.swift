@@ -81,12 +81,15 @@ actor Dispatcher {
         await withDiscardingTaskGroup { group in
             while !shouldStop(), !Task.isCancelled {
                 watchdog?.progress()
-                guard let claimed = await claimDue() else { continue }
+                guard let claim = await claimDue() else { continue }
                 let starts = startable()
                 for start in starts {
                     group.addTask { await self.work(start, shouldStop: shouldStop) }
                 }
-                if claimed == 0, starts.isEmpty { await doorbell.wait(for: await sleepTime()) }
+                // Claimed less than asked: nothing more is due now, so no second (empty) claim
+                // before sleeping — at a low rate that is one claim transaction per delivery.
+                let exhausted = claim.count > 0 ? !claim.mayHaveMore : starts.isEmpty
+                if exhausted { await doorbell.wait(for: await sleepTime()) }
             }
             // At once, not after the transfers in flight: one may outlast the shutdown bound
             // and herold exit with it in flight.
@@ -141,9 +144,16 @@ actor Dispatcher {
         }
     }
 
+    /// What one claim took: how many deliveries, and whether a lane (or the look for
+    /// destinations no longer configured) got all it asked for, so more may be due.
+    struct ClaimResult {
+        var count: Int
+        var mayHaveMore: Bool
+    }
+
     /// Claims what the lanes want and queues it in its lane; returns how many, or nil after
     /// a journal error (having waited a little).
-    private func claimDue() async -> Int? {
+    private func claimDue() async -> ClaimResult? {
         let instant = now()
         let wanted = wanted(at: instant)
         // Deliveries of destinations the config no longer has: looked for once a minute (the
@@ -153,7 +163,7 @@ actor Dispatcher {
             lastOrphanCheck = instant
             others = Self.orphanLimit - orphansInFlight
         }
-        guard wanted.values.contains(where: { $0 > 0 }) || others > 0 else { return 0 }
+        guard wanted.values.contains(where: { $0 > 0 }) || others > 0 else { return ClaimResult(count: 0, mayHaveMore: false) }
         let claim: JournalClaim
         do {
             claim = try await journal.claim(now: instant, limits: wanted, others: max(0, others),
@@ -180,7 +190,20 @@ actor Dispatcher {
                 queued[delivery.destination, default: []].append(item)
             }
         }
-        return claim.claimed.count + claim.expired.count
+        return ClaimResult(count: claim.claimed.count + claim.expired.count,
+                           mayHaveMore: Self.mayHaveMore(claim, wanted: wanted, others: others))
+    }
+
+    /// Whether a lane got as many deliveries as it asked for (or the destinations no longer
+    /// configured got `others`): the journal may hold more that are due.
+    static func mayHaveMore(_ claim: JournalClaim, wanted: [Destination: Int], others: Int) -> Bool {
+        var got: [Destination: Int] = [:]
+        var orphans = 0
+        for delivery in claim.claimed + claim.expired {
+            if wanted[delivery.destination] == nil { orphans += 1 } else { got[delivery.destination, default: 0] += 1 }
+        }
+        if others > 0, orphans >= others { return true }
+        return wanted.contains { $0.value > 0 && (got[$0.key] ?? 0) >= $0.value }
     }
 
     /// Takes the queued deliveries their lanes have room for now, marking them started.
