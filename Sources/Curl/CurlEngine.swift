@@ -53,14 +53,31 @@ public final class CurlEngine: Sendable {
     /// multi handle caches that server's connections: many messages share one SMTP session, and
     /// webhooks to one endpoint reuse kept-alive HTTP connections. (libcurl cannot share one
     /// connection cache between threads safely, so the thread is chosen by the server.)
+    ///
+    /// Mail and webhooks never share a thread (with two threads or more): libcurl waits for a
+    /// relay's reply to DATA in a blocking loop, and a relay sitting on it must not hold up
+    /// the webhooks of a thread it happened to share.
     private func loopIndex(for request: CurlRequest) -> Int {
-        let url = switch request {
-        case .smtp(let transfer): transfer.url
-        case .httpPost(let post): post.url
+        let (url, mail) = switch request {
+        case .smtp(let transfer): (transfer.url, true)
+        case .httpPost(let post): (post.url, false)
         }
-        var hash: UInt64 = 14_695_981_039_346_656_037  // FNV-1a: stable across runs, unlike hashValue
-        for byte in Self.origin(of: url).utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-        return Int(hash % UInt64(loops.count))
+        let range = Self.loops(forMail: mail, of: loops.count)
+        return range.lowerBound + Int(Self.hash(Self.origin(of: url)) % UInt64(range.count))
+    }
+
+    /// The threads mail, or webhooks, run on: the first half for mail, the rest for webhooks.
+    static func loops(forMail mail: Bool, of count: Int) -> Range<Int> {
+        guard count > 1 else { return 0..<max(1, count) }
+        let forMail = count / 2
+        return mail ? 0..<forMail : forMail..<count
+    }
+
+    /// FNV-1a: stable across runs, unlike `hashValue`.
+    static func hash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return hash
     }
 
     /// `scheme://authority` of a URL, lower-cased: what a cached connection is for.

@@ -172,6 +172,43 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(ports.count, 2)
         XCTAssertNotEqual(ports.first, ports.last, "the second request came on a new connection")
     }
+
+    /// A relay that sits on its reply to DATA (libcurl waits for that reply in a blocking loop,
+    /// stalling every transfer of its thread) holds up no webhook, whichever endpoint: mail and
+    /// webhooks never share an engine thread. Sixteen endpoints (distinct origins) are posted
+    /// to while the relay sits; each must be answered long before the relay replies.
+    func testARelaySittingOnItsReplyToDATAHoldsUpNoWebhook() async throws {
+        let relay = try Sink("smtp_sink.py", ["--data-delay", "6"])
+        let hooks = try Sink("http_sink.py")
+        let engine = try CurlEngine()   // 4 threads, as the daemon has
+        var transfer = SMTPTransfer(url: "smtp://127.0.0.1:\(relay.port)", mailFrom: "powiadomienia@rops.example.org",
+                                    recipient: "gops@example.org", message: Array(try email().bytes), tls: .none)
+        transfer.ehloName = Self.helo
+        let started = ContinuousClock.now
+        let mail = Task { try await engine.perform(.smtp(transfer)) }
+        let deadline = Date().addingTimeInterval(5)
+        while try events(relay, "MAIL").isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(500))   // the message is sent; the relay sits on its reply
+
+        // Each endpoint is its own origin ("partnerN@" makes the authority differ), as separate
+        // partners' endpoints are.
+        let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+            for n in 0..<16 {
+                let post = HTTPPostTransfer(url: "http://partner\(n)@127.0.0.1:\(hooks.port)/hook/\(n)", headers: [],
+                                            body: Array("{\"n\":\(n)}".utf8),
+                                            timeouts: CurlTimeouts(connect: .seconds(2), total: .seconds(10)))
+                group.addTask { try await engine.perform(.httpPost(post)).responseCode }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let webhooksDone = ContinuousClock.now - started
+        XCTAssertEqual(answered, Array(repeating: 204, count: 16))
+        XCTAssertLessThan(webhooksDone, .seconds(4), "a webhook waited for the relay's reply to DATA")
+        let reply = try await mail.value
+        XCTAssertEqual(reply.responseCode, 250)
+        XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .seconds(5), "the relay did sit on its reply")
+        engine.shutdown()
+    }
 }
 
 extension EmailContent {
