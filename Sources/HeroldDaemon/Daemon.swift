@@ -24,8 +24,7 @@ public struct Daemon: Sendable {
         self.environment = environment
     }
 
-    /// `spoolLost`: the watcher lost `new/` (moved, deleted, unmounted); herold stops with 74.
-    private enum Signal: Sendable { case terminate(Int32), reload, spoolLost }
+    private enum Signal: Sendable { case terminate(Int32), reload }
 
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     public func run() async -> SysExit {
@@ -123,14 +122,13 @@ public struct Daemon: Sendable {
             for await signal in watcher.signals { spoolInput.yield(signal) }
             // A lost new/ is not watched again (the spool holds the old folder open): stop,
             // and let systemd's Restart=on-failure start herold, which checks the folders anew.
-            // The exit code is set before ingest ends: its end alone stops the group, and
-            // the stop must not race the signals service to a clean exit.
+            // The end of ingest stops the group; the exit code is set before it, so the stop
+            // reports 74 whichever service it reaches first.
             if let failure = watcher.failure {
                 exitCode.store(SysExit.ioError.rawValue, ordering: .relaxed)
                 logger.critical("spool folder lost; stopping, to be restarted by systemd",
                                 metadata: ["folder": "\(spool.new.path)", "error": "\(failure)", "exit": "74"])
                 notifier.notify("STATUS=stopping: \(failure)")
-                signalInput.yield(.spoolLost)
             }
             spoolInput.finish()
         }
@@ -199,7 +197,7 @@ public struct Daemon: Sendable {
                     logger.info("herold is ready", metadata: ["spool": "\(spool.new.path)", "journal": "\(config.journal.postgresql.map(String.init(describing:)) ?? config.state.path)"])
                 }
             },
-            // Returning ends the group gracefully (SIGTERM, SIGINT, a lost spool folder).
+            // Returning ends the group gracefully (SIGTERM, SIGINT); a lost spool folder ends ingest.
             DaemonService("signals", stop: { beginStop(); signalInput.finish() }) {
                 for await signal in signals {
                     switch signal {
@@ -208,8 +206,6 @@ public struct Daemon: Sendable {
                                watching: spool.new.path, bells: [calendarBell, notifyBell])
                     case .terminate(let number):
                         logger.notice("stopping: finishing transfers in flight", metadata: ["signal": "\(number)"])
-                        return
-                    case .spoolLost:
                         return
                     }
                 }

@@ -81,13 +81,13 @@ struct Ingestor: Sendable {
         var seen: Set<EventKey> = []
         for name in names {
             switch load(name, runtime: runtime) {
-            case .success(var file):
+            case .loaded(var file):
                 file.planned = file.events.map { event in
                     guard seen.insert(event.key).inserted else { return nil }
                     return event.isWithdrawal ? [] : runtime.plan(event, now: prepared.receivedAt)
                 }
                 prepared.files.append(file)
-            case .failure(let decided): prepared.decided[name] = decided.decision
+            case .decided(let decision): prepared.decided[name] = decision
             }
         }
         return prepared
@@ -136,7 +136,7 @@ struct Ingestor: Sendable {
     }
 
     /// Reads and parses one file, or says what becomes of it (gone, rejected, unreadable).
-    private func load(_ name: String, runtime: Runtime) -> Result<Loaded, DecisionError> {
+    private func load(_ name: String, runtime: Runtime) -> Loading {
         var logger = logger
         logger[metadataKey: "spool.file"] = "\(name)"
         let bytes: Data
@@ -145,24 +145,24 @@ struct Ingestor: Sendable {
         } catch {
             switch error {
             case .gone:
-                return .failure(DecisionError(.outcome(.gone)))
+                return .decided(.outcome(.gone))
             case .unacceptable(_, let reason):
-                return .failure(DecisionError(.reject(reason: reason, logger: logger)))
+                return .decided(.reject(reason: reason, logger: logger))
             case .io:
-                return .failure(DecisionError(.outcome(.failed(.unreadable("cannot read it: \(error)")))))
+                return .decided(.outcome(.failed(.unreadable("cannot read it: \(error)"))))
             }
         }
         do {
-            return .success(Loaded(name: name, logger: logger, events: try CloudEventParser.parse(bytes)))
+            return .loaded(Loaded(name: name, logger: logger, events: try CloudEventParser.parse(bytes)))
         } catch {
-            return .failure(DecisionError(.reject(reason: error.description, logger: logger)))
+            return .decided(.reject(reason: error.description, logger: logger))
         }
     }
 
-    /// A `Decision` as the failure of `load`.
-    fileprivate struct DecisionError: Error {
-        var decision: Decision
-        init(_ decision: Decision) { self.decision = decision }
+    /// A file read and parsed, or what becomes of it without a journal transaction.
+    fileprivate enum Loading {
+        case loaded(Loaded)
+        case decided(Decision)
     }
 
     /// After the commit and the files' removal: the file's log lines and outcome.
