@@ -6,9 +6,9 @@
 /// a leading zero, a `\u` escape of a surrogate, a control character in a string, a key
 /// twice in one object, and anything that is not valid JSON. The caller then decodes with
 /// `JSONDecoder`, whose value and error messages stay the reference.
-enum JSONFastReader {
+public enum JSONFastReader {
     /// The value of `bytes` (one JSON text, whitespace around it allowed), or nil (see above).
-    static func read<C: Collection<UInt8>>(_ bytes: C) -> JSONValue? {
+    public static func read<C: Collection<UInt8>>(_ bytes: C) -> JSONValue? {
         let result = bytes.withContiguousStorageIfAvailable { buffer -> JSONValue? in
             var reader = Cursor(bytes: buffer)
             return reader.document()

@@ -56,8 +56,7 @@ public struct WebhookRequest: Sendable, Equatable {
             HeaderField(name: "webhook-timestamp", value: String(seconds)),
             HeaderField(name: "webhook-signature", value: signature),
         ]
-        let reserved = Set(headers.map { $0.name.lowercased() } + ["host", "content-length", "transfer-encoding", "connection", "expect"])
-        let token = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".unicodeScalars)
+        let reserved = Self.reservedHeaders, token = Self.tokenCharacters
         for header in extraHeaders {
             try EmailComposer.refuseControls(header.name, field: "header name")
             try EmailComposer.refuseControls(header.value, field: header.name)
@@ -71,6 +70,15 @@ public struct WebhookRequest: Sendable, Equatable {
         return WebhookRequest(deliveryID: id, url: parsed, headers: headers, body: body,
                               allowPrivateAddresses: allowPrivate)
     }
+
+    /// Header names an endpoint's `headers:` may not set (lowercased): herold's own, and
+    /// those that frame the request.
+    private static let reservedHeaders: Set<String> = [
+        "content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+        "host", "content-length", "transfer-encoding", "connection", "expect",
+    ]
+    /// The characters of an HTTP header name (RFC 9110 `token`).
+    private static let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".unicodeScalars)
 
     /// The request as HTTP/1.1 bytes: request line, Host, our headers, Content-Length, body.
     public func httpBytes() -> Data {

@@ -141,7 +141,7 @@ extension Journal {
             for action in transition.actions {
                 switch action {
                 case .transmit:
-                    let first = (row["first_attempt_at"] as Double?) ?? now.timeIntervalSince1970
+                    let first = (row[DeliveryColumn.end] as Double?) ?? now.timeIntervalSince1970
                     try db.cachedStatement(sql: """
                         UPDATE deliveries SET state = 'inflight', attempts = attempts + 1,
                             last_attempt_at = ?, first_attempt_at = ?, updated_at = ?
@@ -149,7 +149,7 @@ extension Journal {
                         """).execute(arguments: [now.timeIntervalSince1970, first, now.timeIntervalSince1970, delivery.id.rawValue])
                     delivery.attempts += 1
                     result.firstAttempts[delivery.id] = Date(timeIntervalSince1970: first)
-                    result.arrivals[delivery.id] = (row["created_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+                    result.arrivals[delivery.id] = (row[DeliveryColumn.end + 1] as Double?).map(Date.init(timeIntervalSince1970:))
                 case .recordFailed(let failure):
                     // Too late: the reason says when it was due, in words (the code is on the attempt).
                     try db.cachedStatement(sql: "UPDATE deliveries SET state = 'failed', reason = ?, updated_at = ? WHERE id = ?").execute(

@@ -9,10 +9,21 @@ extension Journal {
         payload, reason, attempts, expires_at
         """
 
+    /// Where each of `deliveryColumns` is in a row that selects them first (by position: a
+    /// lookup by name costs a lowercased copy and a hash of the name per column and row).
+    enum DeliveryColumn {
+        static let id = 0, eventSource = 1, eventID = 2, rule = 3, action = 4, channel = 5, recipient = 6,
+                   notBefore = 7, state = 8, payload = 9, reason = 10, attempts = 11, expiresAt = 12
+        /// The first column after them.
+        static let end = 13
+    }
+
+    /// A delivery from a row whose first columns are `deliveryColumns`, in their order.
     static func delivery(from row: Row) throws -> Delivery {
-        let id: String = row["id"]
-        let channelText: String = row["channel"]
-        let stateText: String = row["state"]
+        typealias C = DeliveryColumn
+        let id: String = row[C.id]
+        let channelText: String = row[C.channel]
+        let stateText: String = row[C.state]
         guard let channel = Channel(rawValue: channelText) else {
             throw JournalError(kind: .corrupt, file: "", operation: "",
                                message: "delivery \(id) has an unknown channel \(channelText)")
@@ -22,9 +33,9 @@ extension Journal {
                                message: "delivery \(id) has an unknown state \(stateText)")
         }
         var payload: DeliveryPayload?
-        if let json: String = row["payload"] {
+        if let json: String = row[C.payload] {
             do {
-                payload = try JSONDecoder().decode(DeliveryPayload.self, from: Data(json.utf8))
+                payload = try DeliveryPayload(journalJSON: json)
             } catch {
                 throw JournalError(kind: .corrupt, file: "", operation: "",
                                    message: "delivery \(id) has an unreadable payload: \(error)")
@@ -32,17 +43,17 @@ extension Journal {
         }
         return Delivery(
             id: DeliveryID(rawValue: id),
-            event: EventKey(source: row["event_source"], id: row["event_id"]),
-            rule: row["rule"],
-            action: row["action"],
+            event: EventKey(source: row[C.eventSource], id: row[C.eventID]),
+            rule: row[C.rule],
+            action: row[C.action],
             channel: channel,
-            recipient: row["recipient"],
-            notBefore: Date(timeIntervalSince1970: row["not_before"]),
+            recipient: row[C.recipient],
+            notBefore: Date(timeIntervalSince1970: row[C.notBefore]),
             state: state,
             payload: payload,
-            reason: row["reason"],
-            attempts: row["attempts"],
-            expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+            reason: row[C.reason],
+            attempts: row[C.attempts],
+            expiresAt: (row[C.expiresAt] as Double?).map(Date.init(timeIntervalSince1970:))
         )
     }
 

@@ -52,4 +52,50 @@ final class PayloadJSONTests: XCTestCase {
         let hook = WebhookContent(endpoint: "hub", contentType: "text/plain", body: Data("x".utf8))
         XCTAssertEqual(keys(hook.journalValue), labels(hook))
     }
+
+    /// Rows are read back in one pass over their bytes, giving what `JSONDecoder` gives: for
+    /// what herold writes, and for shapes it does not write (left to `JSONDecoder`, errors included).
+    func testReadingARowGivesWhatJSONDecoderGives() throws {
+        var generator = SystemRandomNumberGenerator()
+        func text(_ n: Int) -> String {
+            let pool = Array("aąbcćeęlłnńoósśzźż AZ\"\\/\n\r\t\u{0}\u{1F}😀<>&")
+            return String((0..<n).map { _ in pool.randomElement(using: &generator)! })
+        }
+        func maybe(_ n: Int) -> String? { Bool.random(using: &generator) ? text(n) : nil }
+        for _ in 0..<300 {
+            let payload: DeliveryPayload
+            if Bool.random(using: &generator) {
+                let attachments = (0..<Int.random(in: 0...2, using: &generator)).map { _ in
+                    AttachmentRef(name: text(8), path: "/" + text(12), maxBytes: Int.random(in: 0...(1 << 40), using: &generator),
+                                  root: maybe(5), relative: maybe(5))
+                }
+                payload = .email(EmailContent(from: text(10), to: text(10), subject: text(20), text: text(200), html: maybe(50),
+                                              attachments: attachments, replyTo: maybe(9), sender: maybe(9), listUnsubscribe: maybe(9)))
+            } else {
+                let body = Data((0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                payload = .webhook(WebhookContent(endpoint: text(6), contentType: text(12), body: body))
+            }
+            let written = try XCTUnwrap(try Journal.payloadJSON(payload))
+            XCTAssertEqual(try DeliveryPayload(journalJSON: written), payload)
+        }
+        // Shapes herold does not write: the same value as JSONDecoder, or an error as it gives one.
+        let others = [
+            #"{"webhook":{"_0":{"endpoint":"hub","contentType":"text/plain","body":"eA=="}}}"#,
+            #"{"email":{"_0":{"from":"a@b.example","to":"c@d.example","subject":"s","text":"t","html":null}}}"#,
+            #"{"email":{"_0":{"from":"a@b.example","to":"c@d.example","subject":"s","text":"t","future":1}}}"#,
+            #"{"email":{"_0":{"from":"a@b.example","to":"c@d.example","subject":"s","text":"t","attachments":[{"name":"n","path":"/p","maxBytes":1.5e3}]}}}"#,
+            #"{"email":{"_0":{"from":"a@b.example","to":"c@d.example","subject":"s"}}}"#,
+            #"{"webhook":{"_0":{"endpoint":"hub","contentType":"text/plain","body":"not base64!"}}}"#,
+            #"{"fax":{"_0":{}}}"#,
+        ]
+        for json in others {
+            let reference = Result { try JSONDecoder().decode(DeliveryPayload.self, from: Data(json.utf8)) }
+            let read = Result { try DeliveryPayload(journalJSON: json) }
+            switch (reference, read) {
+            case (.success(let a), .success(let b)): XCTAssertEqual(a, b, json)
+            case (.failure, .failure): break
+            default: XCTFail("\(json): JSONDecoder gave \(reference), the journal's reader \(read)")
+            }
+        }
+    }
 }
