@@ -244,7 +244,7 @@ def recipients(count):
     return "\n".join(entries)
 
 
-def write_site(root, smtp_url, webhooks, rules, recipient_count=2, smtp_extra="", top_extra=""):
+def write_site(root, smtp_url, webhooks, rules, recipient_count=2, smtp_extra="", top_extra="", hook_extra=""):
     """A herold site in `root`: herold.yaml, one email template (`greeting`), a webhook secret.
     `webhooks` maps an endpoint name to its URL; `rules` is the YAML text of the rules list."""
     os.makedirs(os.path.join(root, "templates", "greeting"), exist_ok=True)
@@ -258,7 +258,7 @@ def write_site(root, smtp_url, webhooks, rules, recipient_count=2, smtp_extra=""
     url: {url}
     secret_file: secrets/hub.whsec
     allow_private: true
-""" for name, url in webhooks.items())
+{hook_extra}""" for name, url in webhooks.items())
     config = os.path.join(root, "herold.yaml")
     with open(config, "w") as f:
         f.write(f"""timezone: Europe/Warsaw

@@ -58,6 +58,8 @@ def parse():
     p.add_argument("--smtp-connections", type=int, default=8,
                    help="herold's smtp.max_connections and smtp-source's -s (default 8, as in the issue)")
     p.add_argument("--curl-parallel", type=int, default=16, help="curl --parallel-max")
+    p.add_argument("--webhook-connections", type=int, default=16,
+                   help="the endpoint's webhooks.NAME.max_connections (default 16, as curl --parallel-max)")
     p.add_argument("--postgres", metavar="URL",
                    help="also measure herold on PostgreSQL: a server where the bench may create and drop "
                         "databases (scripts/pg-test-cluster.sh start DIR starts a throwaway one)")
@@ -94,7 +96,8 @@ class Bench:
         root = os.path.join(self.work, f"site{self.count}")
         extra = f"  max_connections: {self.args.smtp_connections}\n"
         config = b.write_site(root, self.smtp.url, {"hub": self.nginx.url}, RULES,
-                              recipient_count=self.args.recipients, smtp_extra=extra, top_extra=top_extra)
+                              recipient_count=self.args.recipients, smtp_extra=extra, top_extra=top_extra,
+                              hook_extra=f"    max_connections: {self.args.webhook_connections}\n")
         return root, config
 
     def sample_sizes(self):
@@ -384,7 +387,7 @@ def main():
     text, medians = summarise(runs, args) if not args.perf_only else ("", {})
     print(f"herold bench: {args.deliveries} deliveries per measurement, {args.reps} runs each, "
           f"{args.recipients} emails per email event, {args.batch} events per file in batch runs, "
-          f"smtp max_connections {args.smtp_connections}; email {bench.message_bytes} bytes; "
+          f"smtp max_connections {args.smtp_connections}, webhook max_connections {args.webhook_connections}; email {bench.message_bytes} bytes; "
           f"load {info['machine']['loadavg_1m_at_start']} -> {info['machine']['loadavg_1m_at_end']} "
           f"on {info['machine']['cpus']} CPUs" + (f"; PostgreSQL {bench.pg.version}" if bench.pg else ""))
     print(text)
