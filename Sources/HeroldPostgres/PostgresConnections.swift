@@ -112,9 +112,14 @@ enum PostgresFailure {
         return error.serverInfo?[.sqlState]
     }
 
-    /// True when the server answered a statement with an error: the connection is fine.
+    /// True when the server answered a statement with an error and the session goes on: the
+    /// connection is fine. A connection exception (08…) or the server ending the session
+    /// (57P…: terminated by an administrator, shutting down, idle too long) is not: the
+    /// connection is dropped without another statement on it.
     static func isStatementError(_ error: any Error) -> Bool {
-        error is JournalError || sqlState(error) != nil
+        if error is JournalError { return true }
+        guard let state = sqlState(error) else { return false }
+        return !(state.hasPrefix("08") || state.hasPrefix("57P"))
     }
 
     static func isRetryable(_ error: any Error) -> Bool {

@@ -106,6 +106,9 @@ public final class PostgresJournal: DeliveryJournal, Sendable {
                         try await connection.query("COMMIT", logger: logger)
                         return result
                     } catch {
+                        // Only a session the server still runs can roll back; any other is
+                        // closed when it is given back, which ends its transaction.
+                        guard PostgresFailure.isStatementError(error) else { throw error }
                         do {
                             try await connection.query("ROLLBACK", logger: logger)
                         } catch {
