@@ -10,6 +10,8 @@ import Synchronization
 /// stall widens the window between a server's "250 OK" and the journal's record of it.
 public final class CurlEngine: Sendable {
     private let loops: [EngineShared]
+    /// Transfers under way, by server and by thread (see `take`).
+    private let busy = Mutex<[String: [Int]]>([:])
 
     /// Starts `threads` engine threads (each with its own multi handle and connection cache).
     public init(threads: Int = 4) throws(CurlError) {
@@ -35,7 +37,9 @@ public final class CurlEngine: Sendable {
 
     /// Runs one transfer to completion. A cancelled task aborts its transfer.
     public func perform(_ request: CurlRequest) async throws(CurlError) -> CurlResponse {
-        let shared = loops[loopIndex(for: request)]
+        let (index, origin) = take(for: request)
+        defer { busy.withLock { $0[origin]?[index] -= 1 } }
+        let shared = loops[index]
         let id = shared.nextID()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: Transfer.Continuation) in
@@ -49,21 +53,44 @@ public final class CurlEngine: Sendable {
         return try result.get()
     }
 
-    /// Every transfer to one server (scheme, host and port) goes through the same thread, whose
-    /// multi handle caches that server's connections: many messages share one SMTP session, and
-    /// webhooks to one endpoint reuse kept-alive HTTP connections. (libcurl cannot share one
-    /// connection cache between threads safely, so the thread is chosen by the server.)
+    /// The thread for a transfer, counted as busy with it, and the server it goes to.
     ///
-    /// Mail and webhooks never share a thread (with two threads or more): libcurl waits for a
-    /// relay's reply to DATA in a blocking loop, and a relay sitting on it must not hold up
-    /// the webhooks of a thread it happened to share.
-    private func loopIndex(for request: CurlRequest) -> Int {
+    /// A server's transfers go to its own thread (chosen by hashing the server), whose multi
+    /// handle caches that server's connections: messages share SMTP sessions, webhooks reuse
+    /// kept-alive HTTP connections. (libcurl cannot share one connection cache between threads
+    /// safely.) When that thread already has more of the server's transfers under way than
+    /// another thread of its kind, the transfer goes to the least busy one, which keeps its
+    /// own connections to the server: a relay's 8 sessions run on two threads, 4 each, and
+    /// one session's wait for the reply to DATA (libcurl waits for it in a blocking loop)
+    /// stalls only its thread's half. One transfer at a time always takes the server's own
+    /// thread and its one session. At most as many connections are open as transfers were
+    /// under way at once.
+    ///
+    /// Mail and webhooks never share a thread (with two threads or more): a relay sitting on
+    /// its reply to DATA must not hold up the webhooks of a thread it happened to share.
+    private func take(for request: CurlRequest) -> (index: Int, origin: String) {
         let (url, mail) = switch request {
         case .smtp(let transfer): (transfer.url, true)
         case .httpPost(let post): (post.url, false)
         }
         let range = Self.loops(forMail: mail, of: loops.count)
-        return range.lowerBound + Int(Self.hash(Self.origin(of: url)) % UInt64(range.count))
+        let origin = Self.origin(of: url)
+        let home = range.lowerBound + Int(Self.hash(origin) % UInt64(range.count))
+        let index = busy.withLock { busy -> Int in
+            var counts = busy[origin] ?? Array(repeating: 0, count: loops.count)
+            let index = Self.leastBusy(counts, in: range, home: home)
+            counts[index] += 1
+            busy[origin] = counts
+            return index
+        }
+        return (index, origin)
+    }
+
+    /// The thread of `range` with the fewest transfers under way, `home` when it is among them.
+    static func leastBusy(_ counts: [Int], in range: Range<Int>, home: Int) -> Int {
+        var best = home
+        for index in range where counts[index] < counts[best] { best = index }
+        return best
     }
 
     /// The threads mail, or webhooks, run on: the first half for mail, the rest for webhooks.

@@ -209,6 +209,40 @@ final class ConnectionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .seconds(5), "the relay did sit on its reply")
         engine.shutdown()
     }
+
+    /// A relay's transfers at once are spread over the mail threads, each keeping its own
+    /// sessions: eight messages to a relay that takes 1 s to answer each DATA (libcurl waits
+    /// for that reply in a blocking loop, stalling its thread) take about 4 s on two threads,
+    /// not 8 s on one; they use at most eight sessions, reused in the next round; and one
+    /// message at a time keeps to one session.
+    func testARelaysMessagesAtOnceAreSpreadOverTheMailThreadsWithoutExtraSessions() async throws {
+        let relay = try Sink("smtp_sink.py", ["--data-delay", "1"])
+        let engine = try CurlEngine()   // 4 threads, as the daemon has: two for mail
+        var transfer = SMTPTransfer(url: "smtp://127.0.0.1:\(relay.port)", mailFrom: "powiadomienia@rops.example.org",
+                                    recipient: "gops@example.org", message: Array(try email().bytes), tls: .none)
+        transfer.ehloName = Self.helo
+        let message = transfer
+        for _ in 0..<2 {
+            let reply = try await engine.perform(.smtp(message))
+            XCTAssertEqual(reply.responseCode, 250)
+        }
+        XCTAssertEqual(try events(relay, "EHLO").count, 1, "one message at a time keeps to one session")
+        var rounds: [Duration] = []
+        for _ in 0..<2 {
+            let started = ContinuousClock.now
+            let codes = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await engine.perform(.smtp(message)).responseCode } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            rounds.append(ContinuousClock.now - started)
+            XCTAssertEqual(codes, Array(repeating: 250, count: 8))
+        }
+        XCTAssertLessThan(rounds.max() ?? .zero, .seconds(6.5),
+                          "eight 1-second replies to DATA took \(rounds): they waited on one thread, one after another")
+        let sessions = try events(relay, "EHLO").count
+        XCTAssertLessThanOrEqual(sessions, 8, "at most as many sessions as messages at once, reused in the second round")
+        engine.shutdown()
+    }
 }
 
 extension EmailContent {
