@@ -56,13 +56,14 @@ public struct WebhookRequest: Sendable, Equatable {
             HeaderField(name: "webhook-timestamp", value: String(seconds)),
             HeaderField(name: "webhook-signature", value: signature),
         ]
-        let reserved = Self.reservedHeaders, token = Self.tokenCharacters
+        let own = headers.count
         for header in extraHeaders {
             try EmailComposer.refuseControls(header.name, field: "header name")
             try EmailComposer.refuseControls(header.value, field: header.name)
             let lower = header.name.lowercased()
-            guard !header.name.isEmpty, header.name.unicodeScalars.allSatisfy({ token.contains($0) }),
-                  !reserved.contains(lower), !lower.hasPrefix("webhook-") else {
+            guard !header.name.isEmpty, header.name.unicodeScalars.allSatisfy({ Self.tokenCharacters.contains($0) }),
+                  !Self.framingHeaders.contains(lower), !headers[..<own].contains(where: { $0.name.lowercased() == lower }),
+                  !lower.hasPrefix("webhook-") else {
                 throw .invalidHeader(header.name)
             }
             headers.append(header)
@@ -71,12 +72,9 @@ public struct WebhookRequest: Sendable, Equatable {
                               allowPrivateAddresses: allowPrivate)
     }
 
-    /// Header names an endpoint's `headers:` may not set (lowercased): herold's own, and
-    /// those that frame the request.
-    private static let reservedHeaders: Set<String> = [
-        "content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
-        "host", "content-length", "transfer-encoding", "connection", "expect",
-    ]
+    /// Header names (lowercased) that frame the request: an endpoint's `headers:` may not set
+    /// them, nor herold's own.
+    private static let framingHeaders: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "expect"]
     /// The characters of an HTTP header name (RFC 9110 `token`).
     private static let tokenCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~".unicodeScalars)
 

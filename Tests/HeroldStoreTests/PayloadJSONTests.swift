@@ -39,6 +39,20 @@ final class PayloadJSONTests: XCTestCase {
         XCTAssertNil(try Journal.payloadJSON(nil))
     }
 
+    /// Rows are read by position: `DeliveryColumn` names the place of each of
+    /// `deliveryColumns` in the SQL's list (a reordered list fails here, not in a claim).
+    func testDeliveryColumnPositionsMatchTheSelectedColumns() {
+        let names = Journal.deliveryColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        typealias C = Journal.DeliveryColumn
+        let positions = ["id": C.id, "event_source": C.eventSource, "event_id": C.eventID, "rule": C.rule,
+                         "action": C.action, "channel": C.channel, "recipient": C.recipient, "not_before": C.notBefore,
+                         "state": C.state, "payload": C.payload, "reason": C.reason, "attempts": C.attempts,
+                         "expires_at": C.expiresAt]
+        XCTAssertEqual(names.count, C.end)
+        XCTAssertEqual(Set(names), Set(positions.keys))
+        for (name, position) in positions { XCTAssertEqual(names.indices.contains(position) ? names[position] : nil, name) }
+    }
+
     /// Every stored property of the payload types is in the journal's value (a new field
     /// that `journalValue` does not write fails here).
     func testEveryFieldIsWritten() throws {
@@ -76,6 +90,8 @@ final class PayloadJSONTests: XCTestCase {
                 payload = .webhook(WebhookContent(endpoint: text(6), contentType: text(12), body: body))
             }
             let written = try XCTUnwrap(try Journal.payloadJSON(payload))
+            let onePass = JSONFastReader.read(Array(written.utf8)).flatMap(DeliveryPayload.init(journalValue:))
+            XCTAssertEqual(onePass, payload, "what herold writes is read in one pass, without JSONDecoder: \(written)")
             XCTAssertEqual(try DeliveryPayload(journalJSON: written), payload)
         }
         // Shapes herold does not write: the same value as JSONDecoder, or an error as it gives one.
