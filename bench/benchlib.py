@@ -83,17 +83,31 @@ def stop(process, sig=signal.SIGTERM, timeout=30):
 # ---------------------------------------------------------------------------------- sinks
 
 class SmtpSink:
-    """Postfix's smtp-sink: accepts every message and throws it away."""
+    """Postfix's smtp-sink: accepts every message and throws it away. With `counting`, it
+    runs with `-c` (after every session end, QUIT and "." it writes its running counters,
+    `sess=N quit=N mesg=N` ended by a carriage return, to stdout, flushed at once) into a
+    file, and `messages()` reads the last `mesg=` figure: the messages whose "." it got."""
 
-    def __init__(self):
+    def __init__(self, counting=False):
         self.port = free_port()
         command = ["smtp-sink"]
         if os.geteuid() == 0:
             command += ["-u", "nobody"]   # it refuses to run as root without a user to switch to
+        self.counters = tempfile.NamedTemporaryFile(prefix="herold-bench-smtp-sink-") if counting else None
+        command += ["-c"] if counting else []
         command += [f"127.0.0.1:{self.port}", "1000"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(command, stdout=self.counters or subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
         self.url = f"smtp://127.0.0.1:{self.port}"
+
+    def messages(self):
+        """Messages received so far (only with `counting`)."""
+        with open(self.counters.name, "rb") as f:
+            f.seek(max(os.fstat(f.fileno()).st_size - 200, 0))
+            tail = f.read().decode(errors="replace")
+        figures = [line for line in tail.split("\r") if "mesg=" in line]
+        return int(figures[-1].rsplit("mesg=", 1)[1].split()[0]) if figures else 0
 
     def pause(self):
         """SIGSTOP: connections are accepted by the kernel, but no greeting ever comes."""
@@ -102,6 +116,8 @@ class SmtpSink:
     def close(self):
         self.process.send_signal(signal.SIGCONT)
         stop(self.process)
+        if self.counters:
+            self.counters.close()
 
 
 NGINX_CONF = """daemon off;
@@ -111,7 +127,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    access_log {access_log};
     client_body_temp_path {dir}/body;
     keepalive_requests 1000000;
     keepalive_timeout 60s;
@@ -124,18 +140,35 @@ http {{
 
 
 class Nginx:
-    """nginx answering 204 to every request (and POST), with its own throw-away prefix."""
+    """nginx answering 204 to every request (and POST), with its own throw-away prefix. With
+    `counting`, it keeps an access log (unbuffered: one write per request, after the reply)
+    and `requests()` counts its lines; without, the log is off (it costs nginx time)."""
 
-    def __init__(self):
+    def __init__(self, counting=False):
         self.dir = tempfile.mkdtemp(prefix="herold-bench-nginx-")
         self.port = free_port()
+        self.access_log = os.path.join(self.dir, "access.log") if counting else None
+        self._log_read = self._log_lines = 0
         conf = os.path.join(self.dir, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(dir=self.dir, port=self.port))
+            f.write(NGINX_CONF.format(dir=self.dir, port=self.port, access_log=self.access_log or "off"))
         self.process = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
         self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def requests(self):
+        """Requests answered so far (only with `counting`); reads only what the log gained
+        since the last call, so that polling it often costs little."""
+        try:
+            with open(self.access_log, "rb") as f:
+                f.seek(self._log_read)
+                gained = f.read()
+        except FileNotFoundError:
+            return 0
+        self._log_read += len(gained)
+        self._log_lines += gained.count(b"\n")
+        return self._log_lines
 
     def close(self):
         stop(self.process, signal.SIGQUIT)
