@@ -308,8 +308,8 @@ def main():
                 b.log(f"rep {rep + 1}/{args.reps} alertmanager-{kind}: {result['rate']:.0f}/s in "
                       f"{result['seconds']:.2f} s (POSTs {result['post_s']:.2f} s, CPU {result['cpu_s']:.2f} s, "
                       f"peak RSS {result['peak_rss_mib']:.0f} MiB, {result['retried']} attempts retried"
-                      + (f": {result['retry_reasons']}, kernel {result['kernel_listen']}" if result['retried'] else "")
-                      + ")")
+                      + (f" {result['retry_reasons']}" if result['retried'] else "")
+                      + f"; kernel, whole machine: {result['kernel_listen']})")
     finally:
         bench.close()
     info["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
