@@ -32,6 +32,7 @@ import subprocess
 import tempfile
 import time
 
+import alertmanager
 import benchlib as b
 import pgjournal
 import pgwire
@@ -63,7 +64,13 @@ def parse():
     p.add_argument("--postgres", metavar="URL",
                    help="also measure herold on PostgreSQL: a server where the bench may create and drop "
                         "databases (scripts/pg-test-cluster.sh start DIR starts a throwaway one)")
-    p.add_argument("--only", default="", help="comma-separated subset of: " + ",".join(measures(True)))
+    p.add_argument("--alertmanager", nargs="?", const="/usr/bin/prometheus-alertmanager", metavar="PATH",
+                   help="also measure Prometheus Alertmanager (bench/alertmanager.py) in every repetition, after "
+                        "each baseline, and give herold's rows a ratio to it (apt-get install prometheus-alertmanager)")
+    p.add_argument("--alertmanager-emails", type=int, default=2000,
+                   help="alerts per Alertmanager email measurement (it opens a connection per email, all at once: "
+                        "more overflow smtp-sink's listen queue); its webhook measurements take --deliveries")
+    p.add_argument("--only", default="", help="comma-separated subset of: " + ",".join(measures(True, True)))
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed for one herold measurement")
     p.add_argument("--perf", action="store_true", help="also profile one email and one webhook run with perf")
     p.add_argument("--perf-only", action="store_true", help="only the perf profiles, no timed repetitions")
@@ -78,6 +85,9 @@ class Bench:
         self.smtp = b.SmtpSink()
         self.nginx = b.Nginx()
         self.pg = pgjournal.Server(args.postgres) if args.postgres else None
+        self.am = alertmanager.Bench(argparse.Namespace(
+            alertmanager=args.alertmanager, deliveries=args.alertmanager_emails, webhook_deliveries=args.deliveries,
+            batch=64, settle=2.0, timeout=args.timeout, keep=args.keep)) if args.alertmanager else None
         self.paused = b.SmtpSink()
         self.paused.pause()
         self.work = tempfile.mkdtemp(prefix="herold-bench-")
@@ -86,6 +96,8 @@ class Bench:
 
     def close(self):
         self.smtp.close()
+        if self.am:
+            self.am.close()
         self.paused.close()
         self.nginx.close()
         if not self.args.keep:
@@ -229,14 +241,19 @@ MEASURES = ["smtp-source", "herold-email-file", "herold-email-batch",
 BASELINE = {"herold-email-file": "smtp-source", "herold-email-batch": "smtp-source",
             "herold-webhook-file": "curl", "herold-webhook-batch": "curl"}
 TWO_NODES = "herold-webhook-file-pg-2nodes"   # two `herold serve` on one PostgreSQL journal
+# With --alertmanager: Alertmanager's row of the same kind, run right after the baseline.
+ALERTMANAGER = {"smtp-source": "alertmanager-email", "curl": "alertmanager-webhook"}
 
 
-def measures(postgres):
+def measures(postgres, alertmanager=False):
     """The rows in the order they run: with PostgreSQL, each herold row is followed by the
-    same on PostgreSQL (`-pg`), and webhooks one per file also by two nodes."""
+    same on PostgreSQL (`-pg`), and webhooks one per file also by two nodes; with
+    Alertmanager, each baseline by Alertmanager's row of its kind."""
     names = []
     for name in MEASURES:
         names.append(name)
+        if alertmanager and name in ALERTMANAGER:
+            names.append(ALERTMANAGER[name])
         if postgres and name.startswith("herold-"):
             names.append(name + "-pg")
             if TWO_NODES.startswith(name + "-pg-"):
@@ -254,6 +271,8 @@ def measure(bench, name):
         return bench.smtp_source()
     if name == "curl":
         return bench.curl()
+    if name.startswith("alertmanager-"):
+        return bench.am.run(name.split("-", 1)[1])
     _, kind, mode, *pg = name.split("-")
     nodes = 0 if not pg else 2 if pg[-1] == "2nodes" else 1
     return bench.herold_run(kind, 1 if mode == "file" else bench.args.batch, nodes=nodes)
@@ -261,7 +280,7 @@ def measure(bench, name):
 
 def summarise(runs, args):
     rows, medians = [], {}
-    for name in measures(args.postgres):
+    for name in measures(args.postgres, bool(args.alertmanager)):
         if not runs.get(name):
             continue
         m = {key: b.median([r[key] for r in runs[name] if r[key] is not None]) for key in runs[name][0]}
@@ -275,6 +294,11 @@ def summarise(runs, args):
         row = [name, unit, len(rates), m["rate"], min(rates), max(rates), m["ratio_to_baseline"],
                m["seconds"], m["cpu_s"], m.get("cpu_ms_per_delivery"), m["peak_rss_mib"],
                m.get("context_switches_per_delivery"), m.get("in_journal_s")]
+        if args.alertmanager:
+            baseline = BASELINE.get(sqlite_row(name))
+            am = medians.get(ALERTMANAGER.get(baseline, ""), {}).get("rate")
+            m["ratio_to_alertmanager"] = m["rate"] / am if am else None
+            row[7:7] = [m["ratio_to_alertmanager"]]
         if args.postgres:
             sqlite = medians.get(sqlite_row(name), {}).get("rate") if name != sqlite_row(name) else None
             m["ratio_to_sqlite"] = m["rate"] / sqlite if sqlite else None
@@ -283,6 +307,8 @@ def summarise(runs, args):
         rows.append(row)
     headers = ["measurement", "unit", "runs", "median/s", "min/s", "max/s", "x baseline", "wall s",
                "CPU s", "CPU ms/dlv", "peak RSS MiB", "ctx sw/dlv", "in journal s"]
+    if args.alertmanager:
+        headers[7:7] = ["x Alertmanager"]
     if args.postgres:
         headers[7:7] = ["x SQLite"]
         headers[10:10] = ["PG CPU s"]
@@ -366,7 +392,9 @@ def main():
     args = parse()
     b.need("smtp-source", "smtp-sink", "nginx", "curl", *(["perf"] if args.perf or args.perf_only else []))
     b.unblock_signals()
-    chosen = [m for m in measures(args.postgres) if not args.only or m in args.only.split(",")]
+    if args.alertmanager and not os.access(args.alertmanager, os.X_OK):
+        raise SystemExit(f"no Alertmanager at {args.alertmanager} (Debian: apt-get install prometheus-alertmanager)")
+    chosen = [m for m in measures(args.postgres, bool(args.alertmanager)) if not args.only or m in args.only.split(",")]
     bench = Bench(args)
     runs = {name: [] for name in chosen}
     info = {"args": {**vars(args), "postgres": pgwire.without_password(args.postgres)}, "machine": b.machine(), "email_bytes": bench.message_bytes,
