@@ -283,7 +283,8 @@ def summarise(runs, args):
     for name in measures(args.postgres, bool(args.alertmanager)):
         if not runs.get(name):
             continue
-        m = {key: b.median([r[key] for r in runs[name] if r[key] is not None]) for key in runs[name][0]}
+        m = {key: b.median([r[key] for r in runs[name] if r[key] is not None]) for key in runs[name][0]
+             if runs[name][0][key] is None or isinstance(runs[name][0][key], (int, float))}
         medians[name] = m
     for name, m in medians.items():
         base = medians.get(BASELINE.get(sqlite_row(name), ""), {}).get("rate")
