@@ -7,39 +7,70 @@ import Synchronization
 ///
 /// More than one thread because libcurl's SMTP waits for the reply to the end of DATA in a
 /// blocking loop (`smtp_done`), stalling every other transfer of the same multi handle; each
-/// stall widens the window between a server's "250 OK" and the journal's record of it.
+/// stall widens the window between a server's "250 OK" and the journal's record of it. So
+/// mail gets a thread per message under way (up to `maxMailThreads`), started when first
+/// needed: a relay that takes a second to answer DATA has all of `smtp.max_connections`
+/// answering at once, not one per thread. Webhooks, which libcurl drives without blocking,
+/// share a fixed few.
 public final class CurlEngine: Sendable {
-    private let loops: [EngineShared]
-    /// Transfers under way, by server and by thread (see `take`).
-    private let busy = Mutex<[String: [Int]]>([:])
+    /// The engine threads and which transfers each has under way.
+    private struct Threads {
+        var loops: [EngineShared] = []
+        /// Indices into `loops` of the threads for mail, and for webhooks (the same one
+        /// thread for both when the engine has a single thread).
+        var mail: [Int] = []
+        var hooks: [Int] = []
+        /// The mail threads started with the engine: a server's home thread is among them,
+        /// so it stays the same however many more start.
+        var firstMail = 1
+        /// Transfers under way, by server and by thread (see `take`).
+        var busy: [String: [Int: Int]] = [:]
+        var stopped = false
+    }
 
-    /// Starts `threads` engine threads (each with its own multi handle and connection cache).
-    public init(threads: Int = 4) throws(CurlError) {
+    private let threads: Mutex<Threads>
+    private let maxMailThreads: Int
+
+    /// Starts `threads` engine threads (each with its own multi handle and connection cache):
+    /// half for mail, half for webhooks (one thread: both on it). Mail threads are added, when
+    /// a server's messages under way outnumber them, up to `maxMailThreads`.
+    public init(threads count: Int = 4, maxMailThreads: Int = 16) throws(CurlError) {
         guard CurlGlobal.initialised else {
             throw CurlError(code: CurlError.Code.failedInit, message: "curl_global_init failed")
         }
-        var loops: [EngineShared] = []
-        for index in 0..<max(1, threads) {
-            guard let multi = curl_multi_init() else {
-                loops.forEach { $0.stop() }
+        var state = Threads()
+        for _ in 0..<max(1, count) {
+            guard let shared = Self.startLoop(named: "herold-curl-\(state.loops.count)") else {
+                state.loops.forEach { $0.stop() }
                 throw CurlError(code: CurlError.Code.failedInit, message: "curl_multi_init failed")
             }
-            let shared = EngineShared(multi: multi)
-            let thread = Thread { EngineLoop(shared: shared).run() }
-            thread.name = "herold-curl-\(index)"
-            thread.start()
-            loops.append(shared)
+            state.loops.append(shared)
         }
-        self.loops = loops
+        let all = Array(state.loops.indices)
+        let forMail = state.loops.count > 1 ? state.loops.count / 2 : 1
+        state.mail = Array(all.prefix(forMail))
+        state.hooks = state.loops.count > 1 ? Array(all.dropFirst(forMail)) : all
+        state.firstMail = forMail
+        self.maxMailThreads = state.loops.count > 1 ? max(forMail, maxMailThreads) : 1
+        self.threads = Mutex(state)
     }
 
-    deinit { loops.forEach { $0.stop() } }
+    deinit { shutdown() }
+
+    /// A new engine thread with its own multi handle; nil when libcurl cannot make one.
+    private static func startLoop(named name: String) -> EngineShared? {
+        guard let multi = curl_multi_init() else { return nil }
+        let shared = EngineShared(multi: multi)
+        let thread = Thread { EngineLoop(shared: shared).run() }
+        thread.name = name
+        thread.start()
+        return shared
+    }
 
     /// Runs one transfer to completion. A cancelled task aborts its transfer.
     public func perform(_ request: CurlRequest) async throws(CurlError) -> CurlResponse {
-        let (index, origin) = take(for: request)
-        defer { busy.withLock { $0[origin]?[index] -= 1 } }
-        let shared = loops[index]
+        let (shared, index, origin) = take(for: request)
+        defer { threads.withLock { $0.busy[origin]?[index, default: 1] -= 1 } }
         let id = shared.nextID()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: Transfer.Continuation) in
@@ -60,44 +91,43 @@ public final class CurlEngine: Sendable {
     /// kept-alive HTTP connections. (libcurl cannot share one connection cache between threads
     /// safely.) When that thread already has more of the server's transfers under way than
     /// another thread of its kind, the transfer goes to the least busy one, which keeps its
-    /// own connections to the server: a relay's 8 sessions run on two threads, 4 each, and
-    /// one session's wait for the reply to DATA (libcurl waits for it in a blocking loop)
-    /// stalls only its thread's half. One transfer at a time always takes the server's own
+    /// own connections to the server. A message finding every mail thread busy with its
+    /// server starts one more (up to `maxMailThreads`): each session then waits for its reply
+    /// to DATA on a thread of its own. One transfer at a time always takes the server's own
     /// thread and its one session. At most as many connections are open as transfers were
     /// under way at once.
     ///
     /// Mail and webhooks never share a thread (with two threads or more): a relay sitting on
     /// its reply to DATA must not hold up the webhooks of a thread it happened to share.
-    private func take(for request: CurlRequest) -> (index: Int, origin: String) {
+    private func take(for request: CurlRequest) -> (EngineShared, index: Int, origin: String) {
         let (url, mail) = switch request {
         case .smtp(let transfer): (transfer.url, true)
         case .httpPost(let post): (post.url, false)
         }
-        let range = Self.loops(forMail: mail, of: loops.count)
         let origin = Self.origin(of: url)
-        let home = range.lowerBound + Int(Self.hash(origin) % UInt64(range.count))
-        let index = busy.withLock { busy -> Int in
-            var counts = busy[origin] ?? Array(repeating: 0, count: loops.count)
-            let index = Self.leastBusy(counts, in: range, home: home)
-            counts[index] += 1
-            busy[origin] = counts
-            return index
+        let hash = Self.hash(origin)
+        return threads.withLock { state in
+            let kind = mail ? state.mail : state.hooks
+            let home = kind[Int(hash % UInt64(mail ? state.firstMail : kind.count))]
+            var counts = state.busy[origin] ?? [:]
+            var index = Self.leastBusy(counts, among: kind, home: home)
+            if mail, counts[index, default: 0] > 0, state.mail.count < maxMailThreads, !state.stopped,
+               let added = Self.startLoop(named: "herold-curl-\(state.loops.count)") {
+                index = state.loops.count
+                state.loops.append(added)
+                state.mail.append(index)
+            }
+            counts[index, default: 0] += 1
+            state.busy[origin] = counts
+            return (state.loops[index], index, origin)
         }
-        return (index, origin)
     }
 
-    /// The thread of `range` with the fewest transfers under way, `home` when it is among them.
-    static func leastBusy(_ counts: [Int], in range: Range<Int>, home: Int) -> Int {
+    /// The thread among `kind` with the fewest transfers under way, `home` when it is among them.
+    static func leastBusy(_ counts: [Int: Int], among kind: [Int], home: Int) -> Int {
         var best = home
-        for index in range where counts[index] < counts[best] { best = index }
+        for index in kind where counts[index, default: 0] < counts[best, default: 0] { best = index }
         return best
-    }
-
-    /// The threads mail, or webhooks, run on: the first half for mail, the rest for webhooks.
-    static func loops(forMail mail: Bool, of count: Int) -> Range<Int> {
-        guard count > 1 else { return 0..<max(1, count) }
-        let forMail = count / 2
-        return mail ? 0..<forMail : forMail..<count
     }
 
     /// FNV-1a: stable across runs, unlike `hashValue`.
@@ -115,8 +145,19 @@ public final class CurlEngine: Sendable {
         return (url[..<schemeEnd.upperBound] + authority).lowercased()
     }
 
-    /// Stops the engine thread; transfers still running fail with code 42, later ones at once.
-    public func shutdown() { loops.forEach { $0.stop() } }
+    /// The engine threads now: how many run mail, and how many webhooks.
+    public var threadCounts: (mail: Int, webhooks: Int) {
+        threads.withLock { ($0.mail.count, $0.hooks.count) }
+    }
+
+    /// Stops the engine threads; transfers still running fail with code 42, later ones at once.
+    public func shutdown() {
+        let loops = threads.withLock { state -> [EngineShared] in
+            state.stopped = true
+            return state.loops
+        }
+        loops.forEach { $0.stop() }
+    }
 }
 
 /// State shared between callers and the engine thread.

@@ -5,10 +5,15 @@ import Curl
 public final class TransportEngine: Sendable {
     let curl: CurlEngine
 
-    /// Starts `threads` transfer loops; fails when libcurl cannot be initialised.
+    /// As many mail threads as `smtp.max_connections` may ask for (1…50): each message under
+    /// way waits for its relay's reply to DATA on a thread of its own.
+    static let maxMailThreads = 50
+
+    /// Starts `threads` transfer loops (more mail loops start when needed); fails when
+    /// libcurl cannot be initialised.
     public init(threads: Int = 4) throws(TransportStartError) {
         do {
-            curl = try CurlEngine(threads: threads)
+            curl = try CurlEngine(threads: threads, maxMailThreads: Self.maxMailThreads)
         } catch {
             throw TransportStartError(message: error.description)
         }
