@@ -83,16 +83,20 @@ def stop(process, sig=signal.SIGTERM, timeout=30):
 # ---------------------------------------------------------------------------------- sinks
 
 class SmtpSink:
-    """Postfix's smtp-sink: accepts every message and throws it away. With `counting`, it
+    """Postfix's smtp-sink: accepts every message and throws it away (with `data_delay`, after
+    sitting that many seconds on its reply to the end of DATA, as a relay with a content
+    filter does). With `counting`, it
     runs with `-c` (after every session end, QUIT and "." it writes its running counters,
     `sess=N quit=N mesg=N` ended by a carriage return, to stdout, flushed at once) into a
     file, and `messages()` reads the last `mesg=` figure: the messages whose "." it got."""
 
-    def __init__(self, counting=False):
+    def __init__(self, counting=False, data_delay=0):
         self.port = free_port()
         command = ["smtp-sink"]
         if os.geteuid() == 0:
             command += ["-u", "nobody"]   # it refuses to run as root without a user to switch to
+        if data_delay:
+            command += ["-W", f".:{data_delay}"]   # whole seconds before the reply to the end of DATA
         self.counters = tempfile.NamedTemporaryFile(prefix="herold-bench-smtp-sink-") if counting else None
         command += ["-c"] if counting else []
         command += [f"127.0.0.1:{self.port}", "1000"]

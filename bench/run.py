@@ -58,6 +58,9 @@ def parse():
     p.add_argument("--batch", type=int, default=50, help="events per spool file in the batch runs")
     p.add_argument("--smtp-connections", type=int, default=8,
                    help="herold's smtp.max_connections and smtp-source's -s (default 8, as in the issue)")
+    p.add_argument("--relay-delay", type=int, default=0, metavar="SECONDS",
+                   help="smtp-sink sits this many whole seconds on each reply to the end of DATA, as a relay with "
+                        "a content filter does (for smtp-source and herold alike; use small --deliveries)")
     p.add_argument("--curl-parallel", type=int, default=16, help="curl --parallel-max")
     p.add_argument("--webhook-connections", type=int, default=16,
                    help="the endpoint's webhooks.NAME.max_connections (default 16, as curl --parallel-max)")
@@ -82,7 +85,7 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.herold = b.herold_binary(args.herold)
-        self.smtp = b.SmtpSink()
+        self.smtp = b.SmtpSink(data_delay=args.relay_delay)
         self.nginx = b.Nginx()
         self.pg = pgjournal.Server(args.postgres) if args.postgres else None
         self.am = alertmanager.Bench(argparse.Namespace(
@@ -417,6 +420,7 @@ def main():
     print(f"herold bench: {args.deliveries} deliveries per measurement, {args.reps} runs each, "
           f"{args.recipients} emails per email event, {args.batch} events per file in batch runs, "
           f"smtp max_connections {args.smtp_connections}, webhook max_connections {args.webhook_connections}; email {bench.message_bytes} bytes; "
+          + (f"relay replies to DATA after {args.relay_delay} s; " if args.relay_delay else "") +
           f"load {info['machine']['loadavg_1m_at_start']} -> {info['machine']['loadavg_1m_at_end']} "
           f"on {info['machine']['cpus']} CPUs" + (f"; PostgreSQL {bench.pg.version}" if bench.pg else ""))
     print(text)
