@@ -40,7 +40,11 @@ CREATE INDEX attempts_delivery ON attempts (delivery_id, at);
             db.execute("UPDATE deliveries SET state='sent', updated_at=?, sent_at=?, attempts=attempts+1 WHERE id=?", (3e6+i,3e6+i, f"hd_{i:020d}abcdef"))
             db.execute("INSERT INTO attempts VALUES (?,?,?,?,?)", (f"hd_{i:020d}abcdef", 3e6+i, "sent", "204", "No Content"))
         db.execute("COMMIT")
-    return (time.process_time()-t)/N*1e6
+    cpu = (time.process_time()-t)/N*1e6
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(fn + suffix): os.remove(fn + suffix)
+    return cpu
 for rep in range(3):
     for d in ["none","state","all"]:
         print(rep, d, f"{run(d):.1f} us/delivery")
