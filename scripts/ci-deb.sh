@@ -22,8 +22,13 @@ getent passwd herold >/dev/null && user_existed=yes
 work=$(mktemp -d)
 chmod 0755 "$work"
 
+serve=
 cleanup() {
     status=$?
+    if [ -n "$serve" ] && kill -0 "$serve" 2>/dev/null; then
+        kill -TERM "$serve" 2>/dev/null; wait "$serve" 2>/dev/null || true
+        if [ -s "$work/serve.log" ]; then echo "herold serve's log:"; cat "$work/serve.log"; fi
+    fi
     if dpkg -s herold >/dev/null 2>&1; then dpkg --purge herold >/dev/null || status=1; fi
     if [ "$user_existed" = no ] && getent passwd herold >/dev/null; then userdel herold || status=1; fi
     if [ "$user_existed" = no ] && getent group herold >/dev/null; then groupdel herold || status=1; fi
@@ -99,10 +104,14 @@ as_herold=(setpriv --reuid=herold --regid=herold --init-groups --)
 serve=$!
 (cd / && "${as_herold[@]}" herold enqueue --config /etc/herold/herold.yaml \
     /usr/share/doc/herold/examples/events/laureaci-przeciw-przemocy.json)
+# Counts files while herold writes them. The outbox folders appear only with the first
+# message, and a temporary file can vanish under find: either makes find fail, which must
+# not end this script (pipefail) — what counts is the number of files found.
+count() { { find "$1" "${@:2}" 2>/dev/null || true; } | wc -l; }
 mail=0 hooks=0
 for _ in $(seq 1 120); do
-    mail=$(find /var/lib/herold/outbox/poczta -name '*.eml' 2>/dev/null | wc -l)
-    hooks=$(find /var/lib/herold/outbox/webhooki -type f 2>/dev/null | wc -l)
+    mail=$(count /var/lib/herold/outbox/poczta -name '*.eml')
+    hooks=$(count /var/lib/herold/outbox/webhooki -type f)
     [ "$mail" -ge 3 ] && [ "$hooks" -ge 1 ] && break
     kill -0 "$serve" 2>/dev/null || break
     sleep 0.5
