@@ -73,13 +73,14 @@ replay_files() {
     return $failed
 }
 
-# Rebuilds Fuzz/corpus/TARGET as the hand-made seeds plus a smallest set of the other inputs
-# (and of those in the extra folders given) that keeps every coverage feature.
+# Rebuilds Fuzz/corpus/TARGET as the kept inputs — hand-made seeds (seed-*) and reproducers
+# of fixed bugs (fixed-*), which stay whatever coverage they add — plus a smallest set of the
+# other inputs (and of those in the extra folders given) that keeps every coverage feature.
 minimize() {
     local target=$1 corpus="Fuzz/corpus/$1" fresh
     shift
     fresh=$(mktemp -d)
-    cp "$corpus"/seed-* "$fresh"/ 2>/dev/null
+    cp "$corpus"/seed-* "$corpus"/fixed-* "$fresh"/ 2>/dev/null
     if ! "$BIN/fuzz-$target" -merge=1 -set_cover_merge=1 -timeout=10 -rss_limit_mb=4096 \
             "$fresh" "$corpus" "$@" </dev/null >"$fresh.log" 2>&1; then
         echo "fuzz: $target: merge failed, corpus left as it was:" >&2
@@ -88,7 +89,7 @@ minimize() {
         return 1
     fi
     grep -E "MERGE-OUTER: [0-9]+ new files" "$fresh.log" >&2
-    find "$corpus" -type f ! -name 'seed-*' -delete
+    find "$corpus" -type f ! -name 'seed-*' ! -name 'fixed-*' -delete
     cp "$fresh"/* "$corpus"/
     rm -rf "$fresh" "$fresh.log"
 }
