@@ -64,18 +64,15 @@ def run(statements, path, n):
     ids = [f"hd_{i:020d}abcdef" for i in range(n)]
     payload = "x" * 900
 
-    def transactions(size, body):
-        for start in range(0, n, size):
-            db.execute("BEGIN")
-            for i in range(start, min(start + size, n)):
-                body(i)
-            db.execute("COMMIT")
-
     started = time.process_time()
-    transactions(250, lambda i: db.execute(
-        "INSERT INTO deliveries (id, event_source, event_id, rule, action, channel, recipient, not_before, "
-        "state, payload, created_at, updated_at, destination) VALUES (?, 'bench', ?, 'hub', 0, 'webhook', "
-        "'hub', ?, 'pending', ?, ?, ?, 'webhook:hub')", (ids[i], f"ev{i}", 1000.0 + i, payload, 1.0 * i, 1.0 * i)))
+    for start in range(0, n, 250):
+        db.execute("BEGIN")
+        for i in range(start, min(start + 250, n)):
+            db.execute("INSERT INTO deliveries (id, event_source, event_id, rule, action, channel, recipient, "
+                       "not_before, state, payload, created_at, updated_at, destination) VALUES (?, 'bench', ?, "
+                       "'hub', 0, 'webhook', 'hub', ?, 'pending', ?, ?, ?, 'webhook:hub')",
+                       (ids[i], f"ev{i}", 1000.0 + i, payload, 1.0 * i, 1.0 * i))
+        db.execute("COMMIT")
     for start in range(0, n, 16):
         batch = range(start, min(start + 16, n))
         db.execute("BEGIN")
